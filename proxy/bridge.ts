@@ -1,0 +1,329 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type WebSocket from 'ws';
+import type { ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
+import { formatBytes } from '../shared/format.ts';
+import type { DialError } from './dial.ts';
+import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES } from './framing.ts';
+import { Counter } from './traffic.ts';
+
+/**
+ * One client socket <-> one WebSocket to the broker. Each client frame goes out as
+ * one binary message (size prefix included); each binary message from the broker
+ * is written to the client as is. Memory stays bounded whatever the peers do:
+ * a side that cannot keep up pauses the other.
+ */
+
+/** Sees every whole frame; the Kafka-aware session implements it. */
+export interface FrameInterceptor {
+  /** 'consumed': the interceptor answered or refused it; do not forward. */
+  clientFrame(frame: Buffer): 'forward' | 'consumed';
+  /** The frame to write to the client (maybe rewritten), or null to drop it. */
+  brokerFrame(frame: Buffer): Buffer | null;
+  /** Requests still waiting for their response. */
+  readonly inFlight: number;
+  dispose(): void;
+}
+
+export interface InterceptorHooks {
+  sendToClient(frame: Buffer): void;
+  close(reason: { code: string; message: string }): void;
+  onEvent(event: BridgeEvent): void;
+}
+
+export interface BridgeEvent {
+  level: EventLevel;
+  kind: EventKind;
+  message: string;
+  code?: string;
+}
+
+export interface CloseReason {
+  /** Stable code: CLIENT_CLOSED, BROKER_CLOSED, FRAME_TOO_LARGE, BROKER_UNREACHABLE, ... */
+  code: string;
+  message: string;
+  level: EventLevel;
+}
+
+export interface TrafficSink {
+  toBroker: Counter;
+  toClient: Counter;
+}
+
+export interface BridgeOptions {
+  id: number;
+  client: Socket;
+  /** Opens the WebSocket (with the profile's retry policy). */
+  connect(signal: AbortSignal, onRetry: (err: DialError, attempt: number, delayMs: number) => void): Promise<WebSocket>;
+  maxFrameBytes: number;
+  /** Ping interval; 0 disables keepalive. A missed pong closes the connection. */
+  keepaliveMs: number;
+  /** Tunnel-wide counters, updated alongside the connection's own. */
+  traffic: TrafficSink;
+  interceptor?: (hooks: InterceptorHooks) => FrameInterceptor;
+}
+
+/** Bytes the client may send while the WebSocket is still connecting before we stop reading. */
+const HOLD_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Bytes handed to ws but not yet written to its socket; above this the client is paused. */
+const SEND_HIGH_WATER = 4 * 1024 * 1024;
+const SEND_LOW_WATER = 1024 * 1024;
+
+export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseReason] }> {
+  readonly id: number;
+  readonly clientAddress: string;
+  readonly since = Date.now();
+  readonly toBroker = new Counter();
+  readonly toClient = new Counter();
+
+  readonly #client: Socket;
+  readonly #options: BridgeOptions;
+  readonly #splitter: FrameSplitter;
+  readonly #abort = new AbortController();
+  readonly #interceptor: FrameInterceptor | null;
+  #ws: WebSocket | null = null;
+  #state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #sendPending = 0;
+  #clientPausedBy = new Set<'hold' | 'send'>();
+  #brokerPaused = false;
+  #clientEnded = false;
+  #keepalive: NodeJS.Timeout | null = null;
+  #alive = true;
+
+  constructor(options: BridgeOptions) {
+    super();
+    this.id = options.id;
+    this.#options = options;
+    this.#client = options.client;
+    this.clientAddress = formatPeer(options.client);
+    this.#splitter = new FrameSplitter({ maxFrameBytes: options.maxFrameBytes });
+    this.#interceptor =
+      options.interceptor?.({
+        sendToClient: (frame) => this.#writeToClient(frame),
+        close: (reason) => this.#close({ ...reason, level: 'warn' }),
+        onEvent: (event) => this.emit('event', event),
+      }) ?? null;
+
+    const client = this.#client;
+    client.setNoDelay(true);
+    client.on('data', this.#onClientData);
+    client.on('end', this.#onClientEnd);
+    client.on('error', (err: NodeJS.ErrnoException) => {
+      const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+      this.#close({ code: reset ? 'CLIENT_RESET' : 'CLIENT_ERROR', message: this.#clientGoneMessage(reset ? 'reset the connection' : `failed: ${err.message}`), level: 'info' });
+    });
+    client.on('close', () => this.#close({ code: 'CLIENT_CLOSED', message: this.#clientGoneMessage('disconnected'), level: 'info' }));
+    this.#connect();
+  }
+
+  get state(): 'connecting' | 'open' | 'closing' | 'closed' {
+    return this.#state;
+  }
+
+  snapshot(): ConnectionSnapshot {
+    return {
+      id: this.id,
+      clientAddress: this.clientAddress,
+      since: this.since,
+      state: this.#state === 'closed' ? 'closing' : this.#state,
+      toBroker: { bytes: this.toBroker.bytes, frames: this.toBroker.frames },
+      toClient: { bytes: this.toClient.bytes, frames: this.toClient.frames },
+      inFlight: this.#interceptor?.inFlight ?? 0,
+    };
+  }
+
+  /** Closes both sides at once (tunnel stop). */
+  destroy(reason: { code: string; message: string }): void {
+    this.#close({ ...reason, level: 'info' });
+  }
+
+  async #connect(): Promise<void> {
+    let ws: WebSocket;
+    try {
+      ws = await this.#options.connect(this.#abort.signal, (err, attempt, delayMs) =>
+        this.emit('event', {
+          level: 'warn',
+          kind: 'broker-retry',
+          code: err.code,
+          message: `${err.message}; retrying in ${delayMs} ms (try ${attempt + 1})`,
+        }),
+      );
+    } catch (err) {
+      const e = err as DialError;
+      this.#close({ code: e.code ?? 'BROKER_UNREACHABLE', message: e.message, level: 'error' });
+      return;
+    }
+    if (this.#state !== 'connecting') {
+      ws.terminate();
+      return;
+    }
+    this.#ws = ws;
+    this.#state = 'open';
+    ws.on('message', this.#onBrokerMessage);
+    ws.on('pong', () => (this.#alive = true));
+    ws.on('close', (code, reason) => this.#onBrokerClose(code, reason.toString('utf8')));
+    ws.on('error', (err) => this.emit('event', { level: 'warn', kind: 'warning', code: 'BROKER_ERROR', message: `Broker connection error: ${err.message}` }));
+    this.#startKeepalive();
+
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    for (const frame of held) this.#forwardToBroker(frame);
+    this.#unpauseClient('hold');
+    if (this.#clientEnded) this.#ws.close(1000, 'client closed');
+  }
+
+  // ---- client -> broker ----
+
+  #onClientData = (chunk: Buffer): void => {
+    try {
+      this.#splitter.push(chunk, this.#onClientFrame);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.#close({ code: err.code, message: `${err.message}; connection closed`, level: 'error' });
+    }
+  };
+
+  #onClientFrame = (frame: Buffer): void => {
+    if (this.#state === 'open') {
+      this.#forwardToBroker(frame);
+      return;
+    }
+    if (this.#state !== 'connecting') return;
+    this.#held.push(frame);
+    this.#heldBytes += frame.length;
+    if (this.#heldBytes >= HOLD_LIMIT_BYTES) this.#pauseClient('hold');
+  };
+
+  #forwardToBroker(frame: Buffer): void {
+    if (this.#interceptor && this.#interceptor.clientFrame(frame) === 'consumed') return;
+    if (this.#state !== 'open' || !this.#ws) return;
+    this.toBroker.add(frame.length);
+    this.#options.traffic.toBroker.add(frame.length);
+    const length = frame.length;
+    this.#sendPending += length;
+    this.#ws.send(frame, { binary: true, compress: false }, () => {
+      this.#sendPending -= length;
+      if (this.#sendPending <= SEND_LOW_WATER) this.#unpauseClient('send');
+    });
+    if (this.#sendPending >= SEND_HIGH_WATER) this.#pauseClient('send');
+  }
+
+  #onClientEnd = (): void => {
+    this.#clientEnded = true;
+    // A half-close: what the client sent still goes out, then the WebSocket is
+    // closed politely and the client is ended once the broker has closed too.
+    if (this.#state === 'open') this.#ws?.close(1000, 'client closed');
+  };
+
+  #pauseClient(why: 'hold' | 'send'): void {
+    if (this.#clientPausedBy.size === 0) this.#client.pause();
+    this.#clientPausedBy.add(why);
+  }
+
+  #unpauseClient(why: 'hold' | 'send'): void {
+    if (!this.#clientPausedBy.delete(why)) return;
+    if (this.#clientPausedBy.size === 0 && this.#state !== 'closed') this.#client.resume();
+  }
+
+  // ---- broker -> client ----
+
+  #onBrokerMessage = (data: Buffer, isBinary: boolean): void => {
+    this.#alive = true;
+    if (!isBinary) {
+      this.#close({ code: 'BROKER_TEXT_MESSAGE', message: 'Broker sent a text WebSocket message; Kafka frames must be binary. Connection closed', level: 'error' });
+      return;
+    }
+    if (data.length < SIZE_PREFIX_BYTES || data.readInt32BE(0) !== data.length - SIZE_PREFIX_BYTES) {
+      const claimed = data.length >= SIZE_PREFIX_BYTES ? ` whose size prefix says ${data.readInt32BE(0)} bytes` : '';
+      this.#close({
+        code: 'BROKER_BAD_FRAME',
+        message: `Broker sent a ${data.length}-byte message${claimed}; each message must be one whole Kafka frame. Connection closed`,
+        level: 'error',
+      });
+      return;
+    }
+    const out = this.#interceptor ? this.#interceptor.brokerFrame(data) : data;
+    if (out) this.#writeToClient(out);
+  };
+
+  #writeToClient(frame: Buffer): void {
+    if (this.#state === 'closed' || this.#client.destroyed) return;
+    this.toClient.add(frame.length);
+    this.#options.traffic.toClient.add(frame.length);
+    if (!this.#client.write(frame) && !this.#brokerPaused && this.#ws) {
+      this.#brokerPaused = true;
+      this.#ws.pause();
+      this.#client.once('drain', () => {
+        this.#brokerPaused = false;
+        if (this.#state !== 'closed') this.#ws?.resume();
+      });
+    }
+  }
+
+  #onBrokerClose(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    let message: string;
+    if (this.#clientEnded) message = `${this.#clientGoneMessage('closed its side')}; broker connection closed`;
+    else if (code === 1006) message = 'Broker connection dropped without a WebSocket close';
+    else if (code === 1009) message = `Broker sent a message larger than the ${formatBytes(this.#options.maxFrameBytes)} frame limit`;
+    else message = `Broker closed the connection (code ${code}${reason ? `: ${reason}` : ''})`;
+    const level: EventLevel = this.#clientEnded || code === 1000 ? 'info' : 'warn';
+    // Let what the broker already sent reach the client before ending it.
+    this.#close({ code: this.#clientEnded ? 'CLIENT_CLOSED' : 'BROKER_CLOSED', message, level }, { graceful: true });
+  }
+
+  #startKeepalive(): void {
+    const interval = this.#options.keepaliveMs;
+    if (interval <= 0) return;
+    this.#keepalive = setInterval(() => {
+      if (!this.#alive) {
+        this.#close({ code: 'BROKER_KEEPALIVE_TIMEOUT', message: `Broker did not answer a keepalive ping within ${interval} ms`, level: 'warn' });
+        return;
+      }
+      this.#alive = false;
+      this.#ws?.ping();
+    }, interval);
+    this.#keepalive.unref();
+  }
+
+  #clientGoneMessage(what: string): string {
+    const partial = this.#splitter.bufferedBytes;
+    if (partial === 0) return `Client ${what}`;
+    const expected = this.#splitter.expectedBytes;
+    const of = expected >= 0 ? ` of ${expected + SIZE_PREFIX_BYTES}` : '';
+    return `Client ${what} in the middle of a frame (${partial}${of} bytes received, frame dropped)`;
+  }
+
+  #close(reason: CloseReason, options: { graceful?: boolean } = {}): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    if (this.#keepalive) clearInterval(this.#keepalive);
+    this.#abort.abort();
+    this.#interceptor?.dispose();
+    this.#held = [];
+    const ws = this.#ws;
+    if (ws) {
+      ws.removeAllListeners('message');
+      if (ws.readyState === ws.OPEN) ws.close(1000, 'client closed');
+      else if (ws.readyState === ws.CONNECTING) ws.terminate();
+      // A close handshake the broker never answers must not hold the socket open.
+      setTimeout(() => ws.terminate(), 2000).unref();
+    }
+    if (options.graceful) {
+      this.#client.end();
+      // A client that never reads would keep an ended socket (and its buffer) forever.
+      setTimeout(() => this.#client.destroy(), 5000).unref();
+    } else {
+      this.#client.destroy();
+    }
+    this.emit('close', reason);
+  }
+}
+
+function formatPeer(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown';
+  return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
+}
