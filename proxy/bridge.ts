@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
 import { formatBytes } from '../shared/format.ts';
@@ -50,9 +50,12 @@ export interface TrafficSink {
   toClient: Counter;
 }
 
+/** A TCP socket, or one end of an in-process pair (the library). */
+export type ClientStream = Duplex & { setNoDelay?(noDelay?: boolean): unknown; remoteAddress?: string; remotePort?: number };
+
 export interface BridgeOptions {
   id: number;
-  client: Socket;
+  client: ClientStream;
   /** Opens the WebSocket (with the profile's retry policy). */
   connect(signal: AbortSignal, onRetry: (err: DialError, attempt: number, delayMs: number) => void): Promise<WebSocket>;
   maxFrameBytes: number;
@@ -69,14 +72,14 @@ const HOLD_LIMIT_BYTES = 4 * 1024 * 1024;
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_LOW_WATER = 1024 * 1024;
 
-export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseReason] }> {
+export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close: [CloseReason] }> {
   readonly id: number;
   readonly clientAddress: string;
   readonly since = Date.now();
   readonly toBroker = new Counter();
   readonly toClient = new Counter();
 
-  readonly #client: Socket;
+  readonly #client: ClientStream;
   readonly #options: BridgeOptions;
   readonly #splitter: FrameSplitter;
   readonly #abort = new AbortController();
@@ -107,7 +110,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseRe
       }) ?? null;
 
     const client = this.#client;
-    client.setNoDelay(true);
+    client.setNoDelay?.(true);
     client.on('data', this.#onClientData);
     client.on('end', this.#onClientEnd);
     client.on('error', (err: NodeJS.ErrnoException) => {
@@ -166,6 +169,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseRe
     ws.on('close', (code, reason) => this.#onBrokerClose(code, reason.toString('utf8')));
     ws.on('error', (err) => this.emit('event', { level: 'warn', kind: 'warning', code: 'BROKER_ERROR', message: `Broker connection error: ${err.message}` }));
     this.#startKeepalive();
+    this.emit('open');
 
     const held = this.#held;
     this.#held = [];
@@ -312,6 +316,8 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseRe
       // A close handshake the broker never answers must not hold the socket open.
       setTimeout(() => ws.terminate(), 2000).unref();
     }
+    // Listeners hear the reason before the client side goes (the library turns it into the stream's error).
+    this.emit('close', reason);
     if (options.graceful) {
       this.#client.end();
       // A client that never reads would keep an ended socket (and its buffer) forever.
@@ -319,11 +325,11 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; close: [CloseRe
     } else {
       this.#client.destroy();
     }
-    this.emit('close', reason);
   }
 }
 
-function formatPeer(socket: Socket): string {
-  const address = socket.remoteAddress ?? 'unknown';
+function formatPeer(socket: ClientStream): string {
+  if (socket.remoteAddress === undefined) return 'in-process';
+  const address = socket.remoteAddress;
   return address.includes(':') ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
 }
