@@ -1,0 +1,352 @@
+import type { ApiVersionRange, CompatibilityMode, HostPort } from '../../shared/profile.ts';
+import type { EventKind, EventLevel } from '../../shared/stats.ts';
+import { ApiKey, apiName, ErrorCode } from './api-keys.ts';
+import type { ApiStatsCollector } from './api-stats.ts';
+import { API_VERSIONS_RESPONSE_MAX_VERSION, encodeApiVersionsResponse, type ApiVersionEntry } from './api-versions-response.ts';
+import { scanErrorCode } from './error-scan.ts';
+import { encodeResponseHeader, peekCorrelationId, peekRequestHeader, responseHeaderVersion, SIZE_PREFIX_BYTES, type RequestPeek } from './headers.ts';
+import { LegacyTable, localApiVersions } from './legacy-table.ts';
+import { readProduceAcks } from './produce-acks.ts';
+import { Reader } from './reader.ts';
+import { inspectResponse, INSPECTED_APIS } from './response-rewrite.ts';
+import { Writer } from './writer.ts';
+
+/**
+ * The Kafka-aware session: one per client connection, socket-free. The bridge
+ * hands it every whole frame (size prefix included):
+ *
+ *   clientFrame(frame) -> 'forward' | 'consumed'   a request; 'consumed' means
+ *                         the session answered it (sendToClient) or closed
+ *   brokerFrame(frame) -> Buffer | null            a response; what to write to
+ *                         the client (maybe rewritten), or null to drop it
+ *   inFlight                                       requests awaiting an answer
+ *   dispose()                                      clears timers
+ *
+ * What it does (see DESIGN.md, "Kafka-aware session"):
+ * - pairs requests and responses by correlation id for per-API stats; a
+ *   Produce with acks=0 expects no response;
+ * - rewrites broker addresses in Metadata, FindCoordinator and DescribeCluster
+ *   responses to `advertised`, re-encoding only when something changes;
+ * - clamps every ApiVersions answer to the versions we parse (not in passthrough);
+ * - answers ApiVersions itself for 0.8-era brokers that ignore it (auto: after
+ *   a timeout, or at once when the tunnel already knows; legacy: always);
+ * - on a legacy broker, closes the connection on a request the broker would
+ *   silently ignore, with a reason, instead of letting the client hang;
+ * - keeps responses in request order: a local answer waits for earlier ones.
+ *
+ * Frames it does not rewrite cost an 8-byte peek and a Map insert/delete (plus a
+ * few bytes read for error codes on classic Produce/Fetch/ListOffsets). A frame it
+ * cannot parse passes through unchanged with a warning: the session never breaks
+ * a connection that plain forwarding would have kept, and never throws.
+ *
+ * Compatibility modes:
+ * - auto: forward ApiVersions; no answer within `apiVersionsTimeoutMs` means a
+ *   legacy broker: answer from the legacy table, mark the tunnel legacy, drop
+ *   the broker's late answer. Also concluded at once when the broker answers a
+ *   later request first (Kafka answers in order, so it skipped ApiVersions).
+ * - legacy: always answer ApiVersions from the table.
+ * - passthrough: never touch ApiVersions (no local answers, no clamping).
+ * Address rewriting is independent of the mode: it follows `advertised`.
+ */
+
+export interface LegacyState {
+  /** True once any connection of the tunnel learned the broker is 0.8-era. */
+  known(): boolean;
+  mark(): void;
+}
+
+export interface SessionEvent {
+  level: EventLevel;
+  kind: EventKind;
+  message: string;
+  code?: string;
+}
+
+export interface KafkaSessionOptions {
+  compatibility: CompatibilityMode;
+  /** Where clients must come back to; null leaves broker addresses alone. */
+  advertised: HostPort | null;
+  /** Our ApiVersions answer on a legacy broker; default: the 0.8 table. */
+  legacyApiVersions?: readonly ApiVersionRange[];
+  /** Auto mode: how long to wait for the broker's ApiVersions answer. */
+  apiVersionsTimeoutMs?: number;
+  legacy: LegacyState;
+  /** Fed the same calls: typically the tunnel's collector and the connection's. */
+  stats: readonly ApiStatsCollector[];
+  /** Writes a frame to the client now (answers produced outside brokerFrame). */
+  sendToClient(frame: Buffer): void;
+  onEvent(event: SessionEvent): void;
+  close(reason: { code: string; message: string }): void;
+  /** Milliseconds on a monotonic clock; tests pass their own. */
+  now?(): number;
+}
+
+export const DEFAULT_API_VERSIONS_TIMEOUT_MS = 2000;
+/** Correlation ids answered locally whose late broker answers we still drop. */
+const LATE_DROP_LIMIT = 16;
+
+interface Pending {
+  apiKey: number;
+  apiVersion: number;
+  sentAt: number;
+  /** A local answer, held until every earlier request is answered. */
+  answer: Buffer | null;
+  /** Auto mode's ApiVersions fallback. */
+  timer: NodeJS.Timeout | null;
+}
+
+export class KafkaSession {
+  readonly #options: KafkaSessionOptions;
+  readonly #table: LegacyTable;
+  readonly #localEntries: ApiVersionEntry[];
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  /** Requests awaiting an answer, in request order (Map keeps insertion order). */
+  readonly #pending = new Map<number, Pending>();
+  readonly #dropLate = new Set<number>();
+  readonly #said = new Set<string>();
+  #closed = false;
+
+  constructor(options: KafkaSessionOptions) {
+    this.#options = options;
+    const table = options.legacyApiVersions ?? undefined;
+    this.#table = new LegacyTable(table);
+    this.#localEntries = localApiVersions(table);
+    this.#timeoutMs = options.apiVersionsTimeoutMs ?? DEFAULT_API_VERSIONS_TIMEOUT_MS;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  clientFrame(frame: Buffer): 'forward' | 'consumed' {
+    if (this.#closed) return 'consumed';
+    const head = peekRequestHeader(frame);
+    // Too short to be a request: the broker is the one to judge it.
+    if (!head) return 'forward';
+    const mode = this.#options.compatibility;
+    if (mode !== 'passthrough') {
+      const legacy = mode === 'legacy' || this.#options.legacy.known();
+      if (head.apiKey === ApiKey.ApiVersions) {
+        const pending = this.#track(head, frame.length, { expectsResponse: true });
+        if (legacy) {
+          pending.answer = this.#localAnswer(head);
+          this.#flush();
+          return 'consumed';
+        }
+        if (mode === 'auto') {
+          pending.timer = setTimeout(() => this.#fallBack(head.correlationId, 'timeout'), this.#timeoutMs);
+          pending.timer.unref?.();
+        }
+        return 'forward';
+      }
+      if (legacy && !this.#table.supports(head.apiKey, head.apiVersion)) {
+        this.#refuse(head, frame.length);
+        return 'consumed';
+      }
+    }
+    const expectsResponse = head.apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
+    if (expectsResponse) this.#track(head, frame.length, { expectsResponse });
+    else for (const s of this.#options.stats) s.request(head.apiKey, frame.length, { expectsResponse });
+    return 'forward';
+  }
+
+  brokerFrame(frame: Buffer): Buffer | null {
+    if (this.#closed) return frame;
+    const correlationId = peekCorrelationId(frame);
+    if (correlationId === null) {
+      this.#once('short', 'warn', 'parse-warning', `Broker sent a ${frame.length}-byte frame, too short for a response; passed through unchanged`);
+      return frame;
+    }
+    if (this.#dropLate.delete(correlationId)) {
+      this.#once('late', 'info', 'legacy-fallback', `Broker answered ApiVersions (correlation id ${correlationId}) after the tunnel had answered it; its late answer was dropped`);
+      return null;
+    }
+    const entry = this.#pending.get(correlationId);
+    if (!entry) {
+      for (const s of this.#options.stats) s.unmatched();
+      this.#once(
+        'unmatched',
+        'warn',
+        'parse-warning',
+        `Broker sent a response with correlation id ${correlationId}, which matches no request in flight; passed through unchanged`,
+      );
+      return frame;
+    }
+    this.#settleSkipped(correlationId);
+    this.#pending.delete(correlationId);
+    if (entry.timer) clearTimeout(entry.timer);
+    const out = this.#deliverable(entry, frame);
+    // A local answer queued right behind this response must follow it, not precede it.
+    const next = this.#pending.values().next();
+    if (!next.done && next.value.answer) {
+      this.#options.sendToClient(out);
+      this.#flush();
+      return null;
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.#closed = true;
+    for (const p of this.#pending.values()) if (p.timer) clearTimeout(p.timer);
+    for (const s of this.#options.stats) s.abandon(this.#pending.size);
+    this.#pending.clear();
+    this.#dropLate.clear();
+  }
+
+  #track(head: RequestPeek, bytes: number, options: { expectsResponse: boolean }): Pending {
+    const previous = this.#pending.get(head.correlationId);
+    if (previous) {
+      // A client reusing an id in flight; the older request can no longer be paired.
+      if (previous.timer) clearTimeout(previous.timer);
+      this.#pending.delete(head.correlationId);
+      for (const s of this.#options.stats) s.abandon(1);
+    }
+    const pending: Pending = { apiKey: head.apiKey, apiVersion: head.apiVersion, sentAt: this.#now(), answer: null, timer: null };
+    this.#pending.set(head.correlationId, pending);
+    for (const s of this.#options.stats) s.request(head.apiKey, bytes, options);
+    return pending;
+  }
+
+  /** The request is one a legacy broker would ignore: the client would hang, so close. */
+  #refuse(head: RequestPeek, bytes: number): void {
+    for (const s of this.#options.stats) s.request(head.apiKey, bytes, { expectsResponse: false });
+    const message = `${apiName(head.apiKey)} v${head.apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
+    this.#options.onEvent({ level: 'warn', kind: 'unsupported-request', message, code: 'KAFKA_UNSUPPORTED_REQUEST' });
+    this.#closed = true;
+    this.#options.close({ code: 'KAFKA_UNSUPPORTED_REQUEST', message });
+  }
+
+  /** Auto mode concludes the broker is 0.8-era and answers ApiVersions itself. */
+  #fallBack(correlationId: number, why: 'timeout' | 'skipped'): void {
+    const entry = this.#pending.get(correlationId);
+    if (!entry || entry.answer || this.#closed) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.answer = this.#localAnswer({ apiKey: entry.apiKey, apiVersion: entry.apiVersion, correlationId });
+    this.#dropLate.add(correlationId);
+    if (this.#dropLate.size > LATE_DROP_LIMIT) this.#dropLate.delete(this.#dropLate.values().next().value as number);
+    this.#options.legacy.mark();
+    const cause =
+      why === 'timeout'
+        ? `Broker did not answer ApiVersions within ${this.#timeoutMs} ms`
+        : 'Broker answered a later request but not ApiVersions';
+    const apis = this.#localEntries.map((e) => `${apiName(e.apiKey)} v${e.minVersion}–v${e.maxVersion}`).join(', ');
+    this.#options.onEvent({
+      level: 'info',
+      kind: 'legacy-fallback',
+      message: `${cause}: treating it as a 0.8-era broker and answering ApiVersions for it (${apis})`,
+    });
+    if (why === 'timeout') this.#flush();
+  }
+
+  /**
+   * Kafka answers a connection's requests in order, so requests ahead of the one
+   * just answered were skipped by the broker. An ApiVersions among them gets our
+   * answer (the broker is 0.8-era); anything else will never be answered.
+   */
+  #settleSkipped(correlationId: number): void {
+    for (const [id, p] of this.#pending) {
+      if (id === correlationId) return;
+      if (!p.answer && p.apiKey === ApiKey.ApiVersions && this.#options.compatibility === 'auto') this.#fallBack(id, 'skipped');
+      this.#pending.delete(id);
+      if (p.timer) clearTimeout(p.timer);
+      if (p.answer) {
+        this.#sendLocal(p);
+        continue;
+      }
+      for (const s of this.#options.stats) s.abandon(1);
+      this.#once(
+        `skipped:${p.apiKey}`,
+        'warn',
+        'unsupported-request',
+        `Broker did not answer ${apiName(p.apiKey)} v${p.apiVersion} (correlation id ${id}) but answered a later request; the client will wait for that answer until it times out`,
+      );
+    }
+  }
+
+  /** Sends queued local answers that no earlier request holds back. */
+  #flush(): void {
+    for (const [id, p] of this.#pending) {
+      if (!p.answer) return;
+      this.#pending.delete(id);
+      this.#sendLocal(p);
+    }
+  }
+
+  #sendLocal(p: Pending): void {
+    const answer = p.answer as Buffer;
+    // Our answers carry an error only when refusing an ApiVersions version (35).
+    const error = answer.readInt16BE(SIZE_PREFIX_BYTES + 4) !== ErrorCode.None;
+    for (const s of this.#options.stats) {
+      s.response(p.apiKey, { bytes: answer.length, latencyMs: this.#now() - p.sentAt, error, local: true });
+    }
+    this.#options.sendToClient(answer);
+  }
+
+  /** ApiVersions answered from the table, in the version asked, or refused in v0 form. */
+  #localAnswer(head: RequestPeek): Buffer {
+    const w = new Writer(128);
+    encodeResponseHeader({ correlationId: head.correlationId }, w, 0);
+    if (head.apiVersion >= 0 && head.apiVersion <= API_VERSIONS_RESPONSE_MAX_VERSION) {
+      encodeApiVersionsResponse(head.apiVersion, { errorCode: ErrorCode.None, apiKeys: this.#localEntries }, w);
+    } else {
+      // Clients read a refusal in the v0 layout and retry with a version we list.
+      encodeApiVersionsResponse(0, { errorCode: ErrorCode.UnsupportedVersion, apiKeys: this.#localEntries }, w);
+    }
+    return w.toFrame();
+  }
+
+  /** Stats for a broker response, and the frame the client gets (maybe rewritten). */
+  #deliverable(entry: Pending, frame: Buffer): Buffer {
+    let out = frame;
+    let errorCode: number | null = null;
+    const headerVersion = responseHeaderVersion(entry.apiKey, entry.apiVersion);
+    if (INSPECTED_APIS.has(entry.apiKey) && headerVersion !== undefined) {
+      try {
+        let bodyOffset = SIZE_PREFIX_BYTES + 4;
+        if (headerVersion === 1) {
+          const r = new Reader(frame, bodyOffset);
+          r.readTaggedFields();
+          bodyOffset = r.offset;
+        }
+        const inspection = inspectResponse(entry.apiKey, entry.apiVersion, frame, bodyOffset, {
+          advertised: this.#options.advertised,
+          clamp: this.#options.compatibility !== 'passthrough',
+        });
+        out = inspection.frame;
+        errorCode = inspection.errorCode;
+        if (inspection.replaced && this.#options.advertised) {
+          const to = this.#options.advertised;
+          this.#once('rewrite', 'info', 'rewrite', `Broker address ${inspection.replaced} is rewritten to ${to.host}:${to.port} so clients come back through the tunnel`);
+        }
+        if (inspection.clamped) {
+          this.#once('clamp', 'info', 'rewrite', 'Broker advertises API versions the tunnel cannot rewrite; the ApiVersions answer was lowered to Metadata v12, FindCoordinator v6, DescribeCluster v1 at most');
+        }
+      } catch (err) {
+        out = frame;
+        const detail = err instanceof Error ? err.message : String(err);
+        this.#once(
+          `parse:${entry.apiKey}:${entry.apiVersion}`,
+          'warn',
+          'parse-warning',
+          `Could not read a ${apiName(entry.apiKey)} v${entry.apiVersion} response (${detail}); passed through unchanged`,
+        );
+      }
+    } else {
+      errorCode = scanErrorCode(entry.apiKey, entry.apiVersion, frame, SIZE_PREFIX_BYTES + 4);
+    }
+    const record = { bytes: frame.length, latencyMs: this.#now() - entry.sentAt, error: errorCode !== null && errorCode !== 0, local: false };
+    for (const s of this.#options.stats) s.response(entry.apiKey, record);
+    return out;
+  }
+
+  /** One event per kind of trouble per connection: a noisy peer must not flood the log. */
+  #once(key: string, level: EventLevel, kind: EventKind, message: string): void {
+    if (this.#said.has(key)) return;
+    this.#said.add(key);
+    this.#options.onEvent({ level, kind, message });
+  }
+}
