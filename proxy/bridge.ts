@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
-import type { ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
+import type { ApiStats, ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
 import { formatBytes } from '../shared/format.ts';
 import type { DialError } from './dial.ts';
 import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES } from './framing.ts';
@@ -22,6 +22,8 @@ export interface FrameInterceptor {
   brokerFrame(frame: Buffer): Buffer | null;
   /** Requests still waiting for their response. */
   readonly inFlight: number;
+  /** Per-API numbers for this connection. */
+  apis?(): ApiStats[];
   dispose(): void;
 }
 
@@ -134,6 +136,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
       toBroker: { bytes: this.toBroker.bytes, frames: this.toBroker.frames },
       toClient: { bytes: this.toClient.bytes, frames: this.toClient.frames },
       inFlight: this.#interceptor?.inFlight ?? 0,
+      apis: this.#interceptor?.apis?.() ?? [],
     };
   }
 

@@ -1,3 +1,4 @@
+import { kafkaAwareTunnelOptions } from './kafka-aware.ts';
 import { TunnelManager, type TunnelManagerOptions } from './manager.ts';
 
 /**
@@ -5,5 +6,5 @@ import { TunnelManager, type TunnelManagerOptions } from './manager.ts';
  * TunnelManager with the Kafka-aware session plugged into each tunnel.
  */
 export function createEngine(options: Omit<TunnelManagerOptions, 'tunnelOptions'> = {}): TunnelManager {
-  return new TunnelManager(options);
+  return new TunnelManager({ ...options, tunnelOptions: kafkaAwareTunnelOptions });
 }

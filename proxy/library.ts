@@ -1,9 +1,11 @@
 import type { Duplex } from 'node:stream';
 import { brokerUrl, describeIssues, profileSchema, type Profile, type ProfileInput } from '../shared/profile.ts';
 import { ShimError } from '../shared/errors.ts';
-import { Bridge, type BridgeEvent, type FrameInterceptor, type InterceptorHooks } from './bridge.ts';
+import { Bridge, type BridgeEvent } from './bridge.ts';
 import { dial, loadCa } from './dial.ts';
 import { createDuplexPair } from './duplex-pair.ts';
+import { createSessionInterceptor, legacyFlag } from './kafka-aware.ts';
+import type { LegacyState } from './kafka/session.ts';
 import { Counter } from './traffic.ts';
 
 /**
@@ -33,6 +35,8 @@ export interface KafkaWebSocketOptions {
   retryDelayMs?: number;
   keepaliveMs?: number;
   maxFrameBytes?: number;
+  /** Off: forward frames without reading Kafka headers. Default on. */
+  kafkaAware?: boolean;
   /** Hears connection events (retries, warnings, close reasons). */
   onEvent?: (event: BridgeEvent) => void;
 }
@@ -46,13 +50,16 @@ export type KafkaWebSocket = Duplex & {
   unref(): KafkaWebSocket;
 };
 
-/** Builds the per-connection Kafka-aware session; set by proxy/kafka-aware.ts. */
-export type LibraryInterceptorFactory = (profile: Profile, hooks: InterceptorHooks) => FrameInterceptor;
+/** Per broker URL: learned once that it is 0.8-era, later sockets answer ApiVersions at once. */
+const legacyBrokers = new Map<string, LegacyState>();
 
-let interceptorFactory: LibraryInterceptorFactory | null = null;
-
-export function setLibraryInterceptor(factory: LibraryInterceptorFactory | null): void {
-  interceptorFactory = factory;
+function legacyFor(url: string): LegacyState {
+  let flag = legacyBrokers.get(url);
+  if (!flag) {
+    flag = legacyFlag();
+    legacyBrokers.set(url, flag);
+  }
+  return flag;
 }
 
 let nextId = 1;
@@ -75,6 +82,7 @@ export function libraryProfile(options: KafkaWebSocketOptions): Profile {
     retryDelayMs: options.retryDelayMs,
     keepaliveMs: options.keepaliveMs,
     maxFrameBytes: options.maxFrameBytes,
+    kafkaAware: options.kafkaAware,
   };
   const result = profileSchema.safeParse(JSON.parse(JSON.stringify(input)));
   if (!result.success) throw new ShimError('INVALID_ARGUMENT', `Invalid Kafka WebSocket options: ${describeIssues(result.error)}`);
@@ -111,7 +119,7 @@ export function connect(options: KafkaWebSocketOptions, onConnect?: () => void):
     maxFrameBytes: profile.maxFrameBytes,
     keepaliveMs: profile.keepaliveMs,
     traffic: { toBroker: new Counter(), toClient: new Counter() },
-    interceptor: interceptorFactory ? (hooks) => interceptorFactory!(profile, hooks) : undefined,
+    interceptor: profile.kafkaAware ? (hooks) => createSessionInterceptor({ profile, advertised: null, legacy: legacyFor(url), hooks }) : undefined,
   });
   let opened = false;
   bridge.once('open', () => {

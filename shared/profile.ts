@@ -149,6 +149,11 @@ export const profileSchema = z
     caFile: z.string().trim().min(1).max(4096).optional(),
     /** Outbound HTTP(S) proxy; absent means HTTPS_PROXY / NO_PROXY from the environment. */
     httpProxy: httpProxySchema.optional(),
+    /**
+     * Read Kafka headers: per-API stats, address rewriting, ApiVersions answers.
+     * Off, the tunnel forwards frames without looking inside them.
+     */
+    kafkaAware: z.boolean().default(true),
     compatibility: z.enum(COMPATIBILITY_MODES).default('auto'),
     /** ApiVersions answer for legacy brokers; absent means the built-in 0.8 table. */
     legacyApiVersions: z.array(apiVersionRangeSchema).max(100).optional(),

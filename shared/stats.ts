@@ -50,6 +50,8 @@ export interface ConnectionSnapshot {
   toClient: { bytes: number; frames: number };
   /** Requests still waiting for a response. */
   inFlight: number;
+  /** Per-API numbers for this connection (empty when the tunnel is not Kafka-aware). */
+  apis: ApiStats[];
 }
 
 export interface TunnelError {

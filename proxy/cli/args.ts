@@ -20,6 +20,7 @@ export interface CliOptions {
   httpProxy?: string;
   config?: string;
   compat?: CompatibilityMode;
+  kafkaAware: boolean;
   advertise?: string;
   demo: boolean;
   dashboard?: HostPort;
@@ -50,6 +51,7 @@ const FLAGS: Record<string, FlagKind> = {
   proxy: 'value',
   config: 'value',
   compat: 'value',
+  'kafka-aware': 'bool',
   advertise: 'value',
   demo: 'bool',
   dashboard: 'value',
@@ -73,6 +75,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     headers: [],
     insecure: false,
     demo: false,
+    kafkaAware: true,
     quiet: false,
     help: false,
     version: false,
@@ -152,6 +155,9 @@ function apply(o: CliOptions, name: string, value: string | boolean): void {
       }
       o.compat = value as CompatibilityMode;
       return;
+    case 'kafka-aware':
+      o.kafkaAware = value as boolean;
+      return;
     case 'advertise':
       if (!parseHostPort(value as string)) throw new UsageError(`--advertise must be HOST:PORT, not "${value}"`);
       o.advertise = value as string;
@@ -211,6 +217,8 @@ More:
   --proxy URL          outbound HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)
   --advertise H:P      address written into Metadata responses (default: the listen address)
   --compat MODE        auto (default) | legacy | passthrough: answering ApiVersions for 0.8-era brokers
+  --kafka-aware=false  forward frames without reading Kafka headers (no per-API stats,
+                       no address rewriting, no ApiVersions answers)
   --max-frame-bytes N  largest Kafka frame accepted (default 104857600)
   --config FILE        run every profile in a JSON profiles file ({"version":1,"profiles":[...]})
   --demo               run the built-in demo broker and a tunnel to it

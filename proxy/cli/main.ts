@@ -103,6 +103,7 @@ export function buildProfiles(options: CliOptions): Profile[] {
     listenHost: options.listen ?? '127.0.0.1',
     ...(options.advertise ? { advertise: options.advertise } : {}),
     ...(options.compat ? { compatibility: options.compat } : {}),
+    kafkaAware: options.kafkaAware,
     ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
   };
   if (options.demo) {
