@@ -9,7 +9,8 @@ function event(overrides: Partial<TunnelEvent>): TunnelEvent {
 
 const rejected = event({
   code: 'BROKER_HANDSHAKE_REJECTED',
-  message: 'Connection 4: Broker wss://b.example/ refused the WebSocket upgrade with HTTP 401 (Unauthorized)',
+  message:
+    'Connection 4 from 127.0.0.1:53122 closed: Broker wss://b.example/ refused the WebSocket upgrade with HTTP 401 (Unauthorized) (sent 0 B in 0 frames, received 0 B in 0 frames)',
 });
 
 describe('describeFailure', () => {
@@ -24,7 +25,10 @@ describe('describeFailure', () => {
       title: 'Prod: the broker refused the connection',
       body: 'Broker wss://b.example/ refused the WebSocket upgrade with HTTP 401 (Unauthorized)',
     });
-    expect(describeFailure(event({ code: 'BROKER_UNREACHABLE' }), 'Prod')?.title).toBe('Prod: cannot reach the broker');
+    expect(describeFailure(event({ code: 'BROKER_UNREACHABLE', message: 'Connection 2: Broker down' }), 'Prod')).toMatchObject({
+      title: 'Prod: cannot reach the broker',
+      body: 'Broker down',
+    });
     expect(describeFailure(event({ kind: 'protocol-error', code: 'BROKER_TIMEOUT' }), 'Prod')?.title).toBe('Prod: the broker does not answer');
   });
 

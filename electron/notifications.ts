@@ -47,9 +47,12 @@ export function describeFailure(event: TunnelEvent, tunnelName: string): (Notifi
   return null;
 }
 
-/** The tunnel prefixes bridge messages with "Connection 12: "; the notification is about the tunnel. */
+/**
+ * The tunnel wraps bridge messages as "Connection 12 from 127.0.0.1:5000 closed: ...
+ * (sent 0 B in 0 frames, ...)"; the notification is about the tunnel, not the client.
+ */
 function withoutConnectionPrefix(message: string): string {
-  return message.replace(/^Connection \d+: /, '');
+  return message.replace(/^Connection \d+(?: from \S+ closed)?: /, '').replace(/ \(sent [^()]*\)$/, '');
 }
 
 /** Remembers what was shown when; `decide` is the one place that says yes or no. */
