@@ -160,7 +160,7 @@ describe('demo broker: Fetch long poll', () => {
     const producer = await client(b);
     // Far longer than the test timeout: only the produce can end this wait.
     const pending = fetch(consumer, 'events', 1, 0n, { maxWaitMs: 120_000, minBytes: 1 });
-    await vi.waitFor(() => expect(b.stats().requests.Fetch).toBe(1));
+    await vi.waitFor(() => expect(b.stats().requests.Fetch).toBe(1), { timeout: 10_000 });
     expect(consumer.received).toHaveLength(0);
     await produce(producer, 'events', 0, [msg('other', 'partition')]);
     await produce(producer, 'events', 1, [msg('wake', 'up')]);
@@ -188,7 +188,7 @@ describe('demo broker: Fetch long poll', () => {
     const b = await startDemoBroker();
     const c = await TestKafkaClient.connect(b.url);
     const waiting = fetch(c, 'events', 0, 0n, { maxWaitMs: 120_000, minBytes: 1 }).catch((err: Error) => err);
-    await vi.waitFor(() => expect(b.stats().requests.Fetch).toBe(1));
+    await vi.waitFor(() => expect(b.stats().requests.Fetch).toBe(1), { timeout: 10_000 });
     await b.close();
     expect(await c.closed).toMatchObject({ code: 1001 });
     await waiting;

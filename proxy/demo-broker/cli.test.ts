@@ -43,7 +43,7 @@ describe('demoBrokerMain', () => {
     const sigintListeners = process.listenerCount('SIGINT');
     const stop = new AbortController();
     const done = demoBrokerMain(['--topics', 'solo:2', '--advertise', 'localhost:19092'], { out: (l) => lines.push(l), signal: stop.signal });
-    await vi.waitFor(() => expect(lines.length).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(lines.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     const url = /ws:\/\/\S+/.exec(lines[0])?.[0] as string;
     expect(lines[1]).toContain('localhost:19092');
     expect(lines[1]).toContain('solo (2 partitions)');
