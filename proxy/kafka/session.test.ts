@@ -20,7 +20,7 @@ function harness(options: Partial<KafkaSessionOptions> = {}) {
   const session = new KafkaSession({
     compatibility: 'auto',
     advertised: { host: 'localhost', port: 9092 },
-    legacy: { known: () => legacyKnown, mark: () => void (legacyKnown = true) },
+    legacy: { known: () => legacyKnown, mark: () => void (legacyKnown = true), clear: () => void (legacyKnown = false) },
     stats: [stats],
     sendToClient: (f) => void sent.push(f),
     onEvent: (e) => void events.push(e),
@@ -141,6 +141,31 @@ describe('KafkaSession pairing and stats', () => {
     expect(h.events.map((e) => e.kind)).toEqual(['parse-warning']);
   });
 
+  it('warns when the broker skips a request and answers a later one, and stops counting it in flight', () => {
+    const h = harness();
+    h.session.clientFrame(requestFrame(ApiKey.OffsetFetch, 1, 1, (w) => w.writeString('g').writeInt32(0)));
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 2, (w) => w.writeInt32(0)));
+    const res = responseFrame(ApiKey.Metadata, 0, 2, metadataV0Body);
+    expect(h.session.brokerFrame(res)).toBe(res);
+    expect(h.session.inFlight).toBe(0);
+    expect(h.stats.inFlight).toBe(0);
+    expect(h.events).toEqual([
+      expect.objectContaining({ level: 'warn', kind: 'unsupported-request', message: expect.stringContaining('did not answer OffsetFetch v1 (correlation id 1)') }),
+    ]);
+  });
+
+  it('does not mistake a reused correlation id for a skipped request', () => {
+    const h = harness();
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 1, (w) => w.writeInt32(0)));
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 2, (w) => w.writeInt32(0)));
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 1, (w) => w.writeInt32(0)));
+    expect(h.session.inFlight).toBe(2);
+    expect(h.session.brokerFrame(responseFrame(ApiKey.Metadata, 0, 2, metadataV0Body))).not.toBeNull();
+    expect(h.session.brokerFrame(responseFrame(ApiKey.Metadata, 0, 1, metadataV0Body))).not.toBeNull();
+    expect(h.events).toEqual([]);
+    expect(h.stats.inFlight).toBe(0);
+  });
+
   it('forgets in-flight requests when disposed', () => {
     const h = harness();
     h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 1, (w) => w.writeInt32(0)));
@@ -212,6 +237,9 @@ describe('KafkaSession ApiVersions in auto mode', () => {
     const late = responseFrame(ApiKey.ApiVersions, 3, 1, (w) => encodeApiVersionsResponse(3, { errorCode: 0, apiKeys: [] }, w));
     expect(h.session.brokerFrame(late)).toBeNull();
     expect(h.stats.snapshot()[0].responses).toBe(1);
+    // A real answer, however late, shows the broker is not 0.8-era after all.
+    expect(h.isLegacy()).toBe(false);
+    expect(h.events.at(-1)).toMatchObject({ level: 'warn', kind: 'legacy-fallback', message: expect.stringContaining('answered ApiVersions after the 500 ms') });
   });
 
   it('answers at once once the tunnel knows the broker is legacy', () => {

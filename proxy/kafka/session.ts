@@ -4,7 +4,7 @@ import { ApiKey, apiName, ErrorCode } from './api-keys.ts';
 import type { ApiStatsCollector } from './api-stats.ts';
 import { API_VERSIONS_RESPONSE_MAX_VERSION, encodeApiVersionsResponse, type ApiVersionEntry } from './api-versions-response.ts';
 import { scanErrorCode } from './error-scan.ts';
-import { encodeResponseHeader, peekCorrelationId, peekRequestHeader, responseHeaderVersion, SIZE_PREFIX_BYTES, type RequestPeek } from './headers.ts';
+import { encodeResponseHeader, peekCorrelationId, responseHeaderVersion, SIZE_PREFIX_BYTES } from './headers.ts';
 import { LegacyTable, localApiVersions } from './legacy-table.ts';
 import { readProduceAcks } from './produce-acks.ts';
 import { Reader } from './reader.ts';
@@ -53,6 +53,8 @@ export interface LegacyState {
   /** True once any connection of the tunnel learned the broker is 0.8-era. */
   known(): boolean;
   mark(): void;
+  /** Takes the conclusion back: the broker did answer ApiVersions, only late. */
+  clear?(): void;
 }
 
 export interface SessionEvent {
@@ -86,6 +88,8 @@ export const DEFAULT_API_VERSIONS_TIMEOUT_MS = 2000;
 const LATE_DROP_LIMIT = 16;
 
 interface Pending {
+  /** Position in request order among tracked requests. */
+  seq: number;
   apiKey: number;
   apiVersion: number;
   sentAt: number;
@@ -105,6 +109,11 @@ export class KafkaSession {
   readonly #pending = new Map<number, Pending>();
   readonly #dropLate = new Set<number>();
   readonly #said = new Set<string>();
+  #nextSeq = 0;
+  /** The seq of the oldest request in flight, when requests leave in order (they do, from Kafka). */
+  #frontSeq = 0;
+  /** Local answers waiting for their turn. */
+  #queued = 0;
   #closed = false;
 
   constructor(options: KafkaSessionOptions) {
@@ -122,33 +131,36 @@ export class KafkaSession {
 
   clientFrame(frame: Buffer): 'forward' | 'consumed' {
     if (this.#closed) return 'consumed';
-    const head = peekRequestHeader(frame);
     // Too short to be a request: the broker is the one to judge it.
-    if (!head) return 'forward';
+    if (frame.length < SIZE_PREFIX_BYTES + 8) return 'forward';
+    // The hot path: three integers from the header, no objects, no body.
+    const apiKey = frame.readInt16BE(SIZE_PREFIX_BYTES);
+    const apiVersion = frame.readInt16BE(SIZE_PREFIX_BYTES + 2);
+    const correlationId = frame.readInt32BE(SIZE_PREFIX_BYTES + 4);
     const mode = this.#options.compatibility;
     if (mode !== 'passthrough') {
       const legacy = mode === 'legacy' || this.#options.legacy.known();
-      if (head.apiKey === ApiKey.ApiVersions) {
-        const pending = this.#track(head, frame.length, { expectsResponse: true });
+      if (apiKey === ApiKey.ApiVersions) {
+        const pending = this.#track(apiKey, apiVersion, correlationId, frame.length, true);
         if (legacy) {
-          pending.answer = this.#localAnswer(head);
+          this.#queue(pending, correlationId);
           this.#flush();
           return 'consumed';
         }
         if (mode === 'auto') {
-          pending.timer = setTimeout(() => this.#fallBack(head.correlationId, 'timeout'), this.#timeoutMs);
+          pending.timer = setTimeout(() => this.#fallBack(correlationId, 'timeout'), this.#timeoutMs);
           pending.timer.unref?.();
         }
         return 'forward';
       }
-      if (legacy && !this.#table.supports(head.apiKey, head.apiVersion)) {
-        this.#refuse(head, frame.length);
+      if (legacy && !this.#table.supports(apiKey, apiVersion)) {
+        this.#refuse(apiKey, apiVersion, frame.length);
         return 'consumed';
       }
     }
-    const expectsResponse = head.apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
-    if (expectsResponse) this.#track(head, frame.length, { expectsResponse });
-    else for (const s of this.#options.stats) s.request(head.apiKey, frame.length, { expectsResponse });
+    const expectsResponse = apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
+    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, frame.length, true);
+    else for (const s of this.#options.stats) s.request(apiKey, frame.length, { expectsResponse });
     return 'forward';
   }
 
@@ -160,7 +172,7 @@ export class KafkaSession {
       return frame;
     }
     if (this.#dropLate.delete(correlationId)) {
-      this.#once('late', 'info', 'legacy-fallback', `Broker answered ApiVersions (correlation id ${correlationId}) after the tunnel had answered it; its late answer was dropped`);
+      this.#lateApiVersions(frame);
       return null;
     }
     const entry = this.#pending.get(correlationId);
@@ -174,18 +186,16 @@ export class KafkaSession {
       );
       return frame;
     }
-    this.#settleSkipped(correlationId);
+    if (entry.seq !== this.#frontSeq) this.#settleSkipped(correlationId);
     this.#pending.delete(correlationId);
+    this.#frontSeq = entry.seq + 1;
     if (entry.timer) clearTimeout(entry.timer);
     const out = this.#deliverable(entry, frame);
+    if (this.#queued === 0) return out;
     // A local answer queued right behind this response must follow it, not precede it.
-    const next = this.#pending.values().next();
-    if (!next.done && next.value.answer) {
-      this.#options.sendToClient(out);
-      this.#flush();
-      return null;
-    }
-    return out;
+    this.#options.sendToClient(out);
+    this.#flush();
+    return null;
   }
 
   dispose(): void {
@@ -193,27 +203,34 @@ export class KafkaSession {
     for (const p of this.#pending.values()) if (p.timer) clearTimeout(p.timer);
     for (const s of this.#options.stats) s.abandon(this.#pending.size);
     this.#pending.clear();
+    this.#queued = 0;
     this.#dropLate.clear();
   }
 
-  #track(head: RequestPeek, bytes: number, options: { expectsResponse: boolean }): Pending {
-    const previous = this.#pending.get(head.correlationId);
+  #track(apiKey: number, apiVersion: number, correlationId: number, bytes: number, expectsResponse: boolean): Pending {
+    const previous = this.#pending.get(correlationId);
     if (previous) {
       // A client reusing an id in flight; the older request can no longer be paired.
       if (previous.timer) clearTimeout(previous.timer);
-      this.#pending.delete(head.correlationId);
+      if (previous.answer) this.#queued--;
+      this.#pending.delete(correlationId);
       for (const s of this.#options.stats) s.abandon(1);
     }
-    const pending: Pending = { apiKey: head.apiKey, apiVersion: head.apiVersion, sentAt: this.#now(), answer: null, timer: null };
-    this.#pending.set(head.correlationId, pending);
-    for (const s of this.#options.stats) s.request(head.apiKey, bytes, options);
+    const pending: Pending = { seq: this.#nextSeq++, apiKey, apiVersion, sentAt: this.#now(), answer: null, timer: null };
+    this.#pending.set(correlationId, pending);
+    for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse });
     return pending;
   }
 
+  #queue(pending: Pending, correlationId: number): void {
+    pending.answer = this.#localAnswer(pending.apiVersion, correlationId);
+    this.#queued++;
+  }
+
   /** The request is one a legacy broker would ignore: the client would hang, so close. */
-  #refuse(head: RequestPeek, bytes: number): void {
-    for (const s of this.#options.stats) s.request(head.apiKey, bytes, { expectsResponse: false });
-    const message = `${apiName(head.apiKey)} v${head.apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
+  #refuse(apiKey: number, apiVersion: number, bytes: number): void {
+    for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse: false });
+    const message = `${apiName(apiKey)} v${apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
     this.#options.onEvent({ level: 'warn', kind: 'unsupported-request', message, code: 'KAFKA_UNSUPPORTED_REQUEST' });
     this.#closed = true;
     this.#options.close({ code: 'KAFKA_UNSUPPORTED_REQUEST', message });
@@ -225,7 +242,7 @@ export class KafkaSession {
     if (!entry || entry.answer || this.#closed) return;
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
-    entry.answer = this.#localAnswer({ apiKey: entry.apiKey, apiVersion: entry.apiVersion, correlationId });
+    this.#queue(entry, correlationId);
     this.#dropLate.add(correlationId);
     if (this.#dropLate.size > LATE_DROP_LIMIT) this.#dropLate.delete(this.#dropLate.values().next().value as number);
     this.#options.legacy.mark();
@@ -243,6 +260,23 @@ export class KafkaSession {
   }
 
   /**
+   * The broker did answer ApiVersions, after we had answered for it. This
+   * connection keeps our answer (the client already acted on it), but a real
+   * answer means the broker is not 0.8-era: later connections should not be
+   * held to the legacy table.
+   */
+  #lateApiVersions(frame: Buffer): void {
+    const answered = frame.length >= SIZE_PREFIX_BYTES + 6 && frame.readInt16BE(SIZE_PREFIX_BYTES + 4) === ErrorCode.None;
+    if (answered && this.#options.compatibility === 'auto') this.#options.legacy.clear?.();
+    this.#once(
+      'late',
+      'warn',
+      'legacy-fallback',
+      `Broker answered ApiVersions after the ${this.#timeoutMs} ms the tunnel waited; this connection keeps the tunnel's answer${answered ? ', later connections will use the broker\'s' : ''}`,
+    );
+  }
+
+  /**
    * Kafka answers a connection's requests in order, so requests ahead of the one
    * just answered were skipped by the broker. An ApiVersions among them gets our
    * answer (the broker is 0.8-era); anything else will never be answered.
@@ -252,6 +286,7 @@ export class KafkaSession {
       if (id === correlationId) return;
       if (!p.answer && p.apiKey === ApiKey.ApiVersions && this.#options.compatibility === 'auto') this.#fallBack(id, 'skipped');
       this.#pending.delete(id);
+      this.#frontSeq = p.seq + 1;
       if (p.timer) clearTimeout(p.timer);
       if (p.answer) {
         this.#sendLocal(p);
@@ -272,12 +307,14 @@ export class KafkaSession {
     for (const [id, p] of this.#pending) {
       if (!p.answer) return;
       this.#pending.delete(id);
+      this.#frontSeq = p.seq + 1;
       this.#sendLocal(p);
     }
   }
 
   #sendLocal(p: Pending): void {
     const answer = p.answer as Buffer;
+    this.#queued--;
     // Our answers carry an error only when refusing an ApiVersions version (35).
     const error = answer.readInt16BE(SIZE_PREFIX_BYTES + 4) !== ErrorCode.None;
     for (const s of this.#options.stats) {
@@ -287,11 +324,11 @@ export class KafkaSession {
   }
 
   /** ApiVersions answered from the table, in the version asked, or refused in v0 form. */
-  #localAnswer(head: RequestPeek): Buffer {
+  #localAnswer(apiVersion: number, correlationId: number): Buffer {
     const w = new Writer(128);
-    encodeResponseHeader({ correlationId: head.correlationId }, w, 0);
-    if (head.apiVersion >= 0 && head.apiVersion <= API_VERSIONS_RESPONSE_MAX_VERSION) {
-      encodeApiVersionsResponse(head.apiVersion, { errorCode: ErrorCode.None, apiKeys: this.#localEntries }, w);
+    encodeResponseHeader({ correlationId }, w, 0);
+    if (apiVersion >= 0 && apiVersion <= API_VERSIONS_RESPONSE_MAX_VERSION) {
+      encodeApiVersionsResponse(apiVersion, { errorCode: ErrorCode.None, apiKeys: this.#localEntries }, w);
     } else {
       // Clients read a refusal in the v0 layout and retry with a version we list.
       encodeApiVersionsResponse(0, { errorCode: ErrorCode.UnsupportedVersion, apiKeys: this.#localEntries }, w);
