@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ShimError } from '../shared/errors.ts';
-import type { Profile } from '../shared/profile.ts';
+import { parseHostPort, type HostPort, type Profile } from '../shared/profile.ts';
 import { stoppedSnapshot, type TunnelEvent, type TunnelSnapshot } from '../shared/stats.ts';
 import { Tunnel, nextEventSeq, type TunnelOptions } from './tunnel.ts';
 
@@ -16,7 +16,7 @@ export interface EmbeddedBroker {
 
 export interface TunnelManagerOptions {
   /** Starts the built-in demo broker for `demoBroker` profiles. */
-  startDemoBroker?: () => Promise<EmbeddedBroker>;
+  startDemoBroker?: (options: { advertise?: HostPort }) => Promise<EmbeddedBroker>;
   /** Extra options for every tunnel (the Kafka-aware layer plugs in here). */
   tunnelOptions?: (profile: Profile) => TunnelOptions & { attach?: (tunnel: Tunnel) => void };
   /** Recent events kept for late subscribers. */
@@ -136,7 +136,7 @@ export class TunnelManager extends EventEmitter<{ event: [TunnelEvent]; state: [
     let brokerUrl: string | undefined;
     if (profile.demoBroker) {
       try {
-        entry.demo = await this.#startDemo();
+        entry.demo = await this.#startDemo(demoAdvertise(profile));
       } catch (err) {
         this.#recordFailure(entry, 'DEMO_BROKER_FAILED', `The built-in demo broker did not start: ${(err as Error).message}`);
         throw new ShimError('DEMO_BROKER_FAILED', `The built-in demo broker did not start: ${(err as Error).message}`, { cause: err });
@@ -167,10 +167,10 @@ export class TunnelManager extends EventEmitter<{ event: [TunnelEvent]; state: [
     await this.#closeDemo(entry);
   }
 
-  async #startDemo(): Promise<EmbeddedBroker> {
-    if (this.#options.startDemoBroker) return this.#options.startDemoBroker();
+  async #startDemo(advertise: HostPort | undefined): Promise<EmbeddedBroker> {
+    if (this.#options.startDemoBroker) return this.#options.startDemoBroker({ advertise });
     const { startDemoBroker } = await import('./demo-broker/index.ts');
-    return startDemoBroker();
+    return startDemoBroker({ advertise });
   }
 
   async #closeDemo(entry: Entry): Promise<void> {
@@ -190,4 +190,15 @@ export class TunnelManager extends EventEmitter<{ event: [TunnelEvent]; state: [
     if (this.#history.length > this.#historyLimit) this.#history.splice(0, this.#history.length - this.#historyLimit);
     this.emit('event', event);
   }
+}
+
+/**
+ * The demo broker advertises the tunnel's own address when it is known in advance,
+ * so clients come back through the tunnel even with the Kafka-aware session off.
+ */
+function demoAdvertise(profile: Profile): HostPort | undefined {
+  if (profile.advertise) return parseHostPort(profile.advertise) ?? undefined;
+  if (profile.listenPort === 0) return undefined;
+  const wildcard = profile.listenHost === '0.0.0.0' || profile.listenHost === '::';
+  return { host: wildcard ? '127.0.0.1' : profile.listenHost, port: profile.listenPort };
 }

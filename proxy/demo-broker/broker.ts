@@ -1,3 +1,4 @@
+import { listenError } from '../listen-errors.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -341,18 +342,4 @@ function validateTopics(topics: readonly TopicSpec[]): void {
 function positive(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new ShimError('INVALID_ARGUMENT', `The demo broker's ${name} must be a whole number above 0, not ${value}`);
   return value;
-}
-
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): ShimError {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return new ShimError('PORT_IN_USE', `Port ${port} on ${host} is already in use by another program; choose another port for the demo broker`, { cause: err });
-    case 'EACCES':
-      return new ShimError('PORT_ACCESS_DENIED', `This system does not allow the demo broker to listen on port ${port} of ${host}`, { cause: err });
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-      return new ShimError('ADDRESS_NOT_AVAILABLE', `The demo broker cannot listen on ${host}: that address does not belong to this computer`, { cause: err });
-    default:
-      return new ShimError('INTERNAL', `The demo broker cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
-  }
 }

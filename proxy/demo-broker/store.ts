@@ -20,7 +20,7 @@ import { PartitionLog } from './partition-log.ts';
  * broker stores what it is sent as-is and does not, so it refuses compressed
  * sets with the code modern Kafka uses for a codec it cannot handle.
  */
-export const UNSUPPORTED_COMPRESSION_TYPE = 76;
+export const UNSUPPORTED_COMPRESSION_TYPE = ErrorCode.UnsupportedCompressionType;
 
 /** The single broker's node id: leader and only replica of every partition. */
 export const DEMO_NODE_ID = 0;

@@ -85,4 +85,5 @@ export const ErrorCode = {
   InvalidRequiredAcks: 21,
   UnsupportedVersion: 35,
   InvalidRequest: 42,
+  UnsupportedCompressionType: 76,
 } as const;
