@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stoppedSnapshot, type TunnelSnapshot } from '../shared/stats.ts';
-import { buildTrayModel, type TrayInput, type TrayMenuItem } from './tray-menu.ts';
+import { buildTrayModel, toMenuTemplate, type TrayAction, type TrayInput, type TrayMenuItem } from './tray-menu.ts';
 
 const profiles: TrayInput['profiles'] = [
   { id: 'prod', name: 'Prod', listenHost: '127.0.0.1', listenPort: 9092 },
@@ -111,5 +111,22 @@ describe('buildTrayModel', () => {
   it('describes a profile on a free port without inventing a number', () => {
     const m = buildTrayModel({ profiles: [{ id: 'x', name: 'X', listenHost: '::1', listenPort: 0 }], snapshots: [], launchAtLogin: null, productName: 'P' });
     expect(m.items[0].label).toBe('X — localhost (any free port)');
+  });
+});
+
+describe('toMenuTemplate', () => {
+  it('turns the model into Electron template items whose clicks carry the action', () => {
+    const m = model([running('prod', 9092, 1), running('staging', 9093, 0)]);
+    const clicked: TrayAction[] = [];
+    const template = toMenuTemplate(m.items, (a) => clicked.push(a));
+    expect(template[0]).toMatchObject({ type: 'checkbox', label: 'Prod — localhost:9092 · 1 conn', checked: true, enabled: true });
+    expect(template[2]).toEqual({ type: 'separator' });
+    (template[0].click as () => void)();
+    const copy = template.find((t) => t.label === 'Copy bootstrap address')!;
+    const sub = copy.submenu as { click: () => void }[];
+    sub[1].click();
+    (template.at(-1)!.click as () => void)();
+    expect(clicked).toEqual([{ kind: 'toggle', id: 'prod' }, { kind: 'copy', text: 'localhost:9093' }, { kind: 'quit' }]);
+    expect(template.find((t) => t.label === 'Stop all')).toMatchObject({ enabled: true });
   });
 });

@@ -1,3 +1,4 @@
+import type { MenuItemConstructorOptions } from 'electron';
 import type { Profile } from '../shared/profile.ts';
 import type { TunnelSnapshot } from '../shared/stats.ts';
 
@@ -142,4 +143,20 @@ function plural(n: number, one: string, many: string): string {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Electron's menu template for a model; each click hands its action to `onAction`. */
+export function toMenuTemplate(items: readonly TrayMenuItem[], onAction: (action: TrayAction) => void): MenuItemConstructorOptions[] {
+  return items.map((item): MenuItemConstructorOptions => {
+    if (item.type === 'separator') return { type: 'separator' };
+    const action = item.action;
+    return {
+      type: item.type,
+      label: item.label,
+      checked: item.checked,
+      enabled: item.enabled ?? true,
+      submenu: item.submenu ? toMenuTemplate(item.submenu, onAction) : undefined,
+      click: action ? () => onAction(action) : undefined,
+    };
+  });
 }
