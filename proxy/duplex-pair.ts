@@ -31,13 +31,20 @@ class PairEnd extends Duplex {
       callback(Object.assign(new Error('The other end is closed'), { code: 'EPIPE' }));
       return;
     }
-    if (peer.push(chunk)) callback();
-    else this.#blocked = () => callback();
+    // Delivered on a later tick, as a socket would: a caller that writes a
+    // request and then marks it sent (KafkaJS does) must not see the answer
+    // arrive inside its own write() call.
+    process.nextTick(() => {
+      if (peer.destroyed || peer.push(chunk)) callback();
+      else this.#blocked = () => callback();
+    });
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#peer().push(null);
-    callback();
+    process.nextTick(() => {
+      this.#peer().push(null);
+      callback();
+    });
   }
 
   override _read(): void {

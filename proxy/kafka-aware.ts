@@ -17,6 +17,10 @@ export function legacyFlag(): LegacyState {
     mark: () => {
       known = true;
     },
+    // A real broker that was merely slow to answer ApiVersions takes the verdict back.
+    clear: () => {
+      known = false;
+    },
   };
 }
 

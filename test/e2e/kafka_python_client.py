@@ -6,6 +6,9 @@
                             reads from the beginning of those partitions and prints
                             "partition offset key value" per message, N in all
 
+  --api-version auto         let kafka-python probe the broker (its default) instead of
+                             pinning Kafka 0.8: what a user who changes nothing runs
+
 Exit status: 0 on success, 1 when a message was refused or too few arrived.
 """
 import argparse
@@ -14,13 +17,18 @@ import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-API_VERSION = (0, 8, 0)
+KAFKA_08 = (0, 8, 0)
+
+
+def version_options(args):
+    """kafka-python's own default is to probe; the tests pin 0.8 unless told 'auto'."""
+    return {} if args.api_version == 'auto' else {'api_version': KAFKA_08}
 
 
 def produce(args):
     producer = KafkaProducer(
         bootstrap_servers=args.bootstrap,
-        api_version=API_VERSION,
+        **version_options(args),
         acks=1,
         retries=0,
         request_timeout_ms=args.timeout_ms,
@@ -43,7 +51,7 @@ def produce(args):
 def consume(args):
     consumer = KafkaConsumer(
         bootstrap_servers=args.bootstrap,
-        api_version=API_VERSION,
+        **version_options(args),
         group_id=None,
         enable_auto_commit=False,
         request_timeout_ms=max(args.timeout_ms, 1000),
@@ -73,6 +81,7 @@ def main():
     parser.add_argument('--partitions', default='0')
     parser.add_argument('--count', type=int, default=0)
     parser.add_argument('--timeout-ms', type=int, default=15000)
+    parser.add_argument('--api-version', choices=['0.8', 'auto'], default='0.8')
     args = parser.parse_args()
     produce(args) if args.command == 'produce' else consume(args)
 
