@@ -16,7 +16,8 @@ const rejected = event({
 describe('describeFailure', () => {
   it('announces a tunnel that failed to start, with the engine sentence as body', () => {
     const n = describeFailure(event({ kind: 'tunnel-error', code: 'PORT_IN_USE', message: 'Port 9092 is already in use' }), 'Prod');
-    expect(n).toEqual({ key: 'prod:PORT_IN_USE', title: 'Prod stopped working', body: 'Port 9092 is already in use' });
+    expect(n).toEqual({ key: 'prod:PORT_IN_USE', title: 'Prod could not start', body: 'Port 9092 is already in use' });
+    expect(describeFailure(event({ kind: 'tunnel-error', code: 'LISTENER_ERROR' }), 'Prod')?.title).toBe('Prod stopped working');
   });
 
   it('announces broker failures on a connection, without the connection number', () => {

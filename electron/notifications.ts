@@ -35,7 +35,9 @@ export interface NotifyInput {
 /** The notification an event warrants, ignoring throttling; null for none. */
 export function describeFailure(event: TunnelEvent, tunnelName: string): (NotificationContent & { key: string }) | null {
   if (event.kind === 'tunnel-error') {
-    return { key: `${event.tunnelId}:${event.code ?? 'tunnel'}`, title: `${tunnelName} stopped working`, body: event.message };
+    // Nearly every tunnel error is a start that failed; a listener failing later is the exception.
+    const title = event.code === 'LISTENER_ERROR' ? `${tunnelName} stopped working` : `${tunnelName} could not start`;
+    return { key: `${event.tunnelId}:${event.code ?? 'tunnel'}`, title, body: event.message };
   }
   if ((event.kind === 'connection-closed' || event.kind === 'protocol-error') && event.code && event.code in BROKER_FAILURES) {
     return {
