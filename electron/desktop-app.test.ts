@@ -104,6 +104,16 @@ describe('DesktopApp', () => {
     expect(fake.shown.tray!.tooltip).toContain('1 tunnel running');
   });
 
+  it('quitting with the window open does not claim the app is still running', async () => {
+    seed([]);
+    await makeApp().start();
+    desktop.showDashboard();
+    await desktop.shutdown();
+    fake.shown.windows[0].close();
+    expect(fake.shown.notifications).toEqual([]);
+    expect(fake.shown.tray!.destroyed).toBe(true);
+  });
+
   it('stops pushing to a closed window', async () => {
     seed([]);
     await makeApp().start();

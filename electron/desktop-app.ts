@@ -49,6 +49,7 @@ export class DesktopApp {
   /** Names for notifications and the tray, refreshed whenever profiles change. */
   #profiles: Profile[] = [];
   #trayTimer: NodeJS.Timeout | null = null;
+  #shutdown: Promise<void> | null = null;
   #disposers: (() => void)[] = [];
 
   constructor(options: DesktopAppOptions) {
@@ -100,8 +101,14 @@ export class DesktopApp {
         { stats: false },
       ),
     );
-    this.#manager.on('state', () => this.#scheduleTray());
-    this.#manager.on('event', (event) => this.#onEvent(event));
+    const onState = () => this.#scheduleTray();
+    const onEvent = (event: TunnelEvent) => this.#onEvent(event);
+    this.#manager.on('state', onState);
+    this.#manager.on('event', onEvent);
+    this.#disposers.push(() => {
+      this.#manager.off('state', onState);
+      this.#manager.off('event', onEvent);
+    });
     this.#renderTray();
 
     const auto = this.#profiles.filter((p) => p.autoStart).map((p) => p.id);
@@ -133,8 +140,13 @@ export class DesktopApp {
     void win.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`);
   }
 
-  /** Stops every tunnel, waiting at most QUIT_WAIT_MS; then the process may exit. */
-  async shutdown(): Promise<void> {
+  /** Stops every tunnel, waiting at most QUIT_WAIT_MS; then the process may exit. Safe to call twice. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
     if (this.#trayTimer) clearTimeout(this.#trayTimer);
     for (const dispose of this.#disposers.splice(0)) dispose();
     this.#service.dispose();
@@ -145,7 +157,8 @@ export class DesktopApp {
 
   #onWindowClosed(): void {
     if (process.platform === 'darwin') app.dock?.hide();
-    if (this.#store.settings().trayHintShown) return;
+    // Windows close as part of quitting; "still running" would then be untrue.
+    if (this.#shutdown || this.#store.settings().trayHintShown) return;
     this.#store.updateSettings({ trayHintShown: true });
     this.#notify({
       title: `${PRODUCT_NAME} is still running`,
@@ -225,7 +238,7 @@ export class DesktopApp {
   }
 
   #scheduleTray(): void {
-    if (this.#trayTimer) return;
+    if (this.#trayTimer || this.#shutdown) return;
     this.#trayTimer = setTimeout(() => {
       this.#trayTimer = null;
       this.#renderTray();

@@ -1,5 +1,7 @@
-import { safeStorage } from 'electron';
+import { join } from 'node:path';
+import { app, safeStorage } from 'electron';
 import Store from 'electron-store';
+import { ShimError } from '../../shared/errors.ts';
 import type { Encryptor, KeyValueBacking } from './backing.ts';
 
 /**
@@ -11,7 +13,15 @@ import type { Encryptor, KeyValueBacking } from './backing.ts';
 export function electronStoreBacking(): KeyValueBacking {
   // A corrupt file must stop the app with an error rather than quietly reset
   // every profile to nothing (electron-store's default).
-  const store = new Store<Record<string, unknown>>({ name: 'profiles', clearInvalidConfig: false });
+  let store: Store<Record<string, unknown>>;
+  try {
+    store = new Store<Record<string, unknown>>({ name: 'profiles', clearInvalidConfig: false });
+  } catch (err) {
+    const file = join(app.getPath('userData'), 'profiles.json');
+    throw new ShimError('STORE_UNREADABLE', `Your profiles file ${file} is damaged and could not be read (${(err as Error).message}). Move it elsewhere to start with a fresh one`, {
+      cause: err,
+    });
+  }
   return {
     get: (key) => store.get(key),
     set: (key, value) => store.set(key, value),
