@@ -157,3 +157,35 @@ export async function settle<T>(read: () => T, done: (value: T) => boolean, opti
   }
   return value;
 }
+
+export interface Tracked<T> {
+  result?: T;
+  error?: unknown;
+  /** The largest Buffer allocation requested while `fn` ran. */
+  largest: number;
+}
+
+/**
+ * Runs `fn` and records the largest Buffer it (or anything it calls) asked for,
+ * so a test can show that no length read from the wire sizes an allocation.
+ * Buffer.concat goes through allocUnsafe, so it is seen too.
+ */
+export function trackAllocations<T>(fn: () => T): Tracked<T> {
+  const { alloc, allocUnsafe, allocUnsafeSlow } = Buffer;
+  let largest = 0;
+  const note = (size: number) => {
+    if (size > largest) largest = size;
+  };
+  Buffer.alloc = ((size: number, fill?: string | Buffer | number, encoding?: BufferEncoding) => (note(size), alloc(size, fill, encoding))) as typeof alloc;
+  Buffer.allocUnsafe = ((size: number) => (note(size), allocUnsafe(size))) as typeof allocUnsafe;
+  Buffer.allocUnsafeSlow = ((size: number) => (note(size), allocUnsafeSlow(size))) as typeof allocUnsafeSlow;
+  try {
+    return { result: fn(), largest };
+  } catch (error) {
+    return { error, largest };
+  } finally {
+    Buffer.alloc = alloc;
+    Buffer.allocUnsafe = allocUnsafe;
+    Buffer.allocUnsafeSlow = allocUnsafeSlow;
+  }
+}
