@@ -109,7 +109,8 @@ export async function compare(options: ComparisonOptions): Promise<Comparison> {
         `CPU % of a core: ${describeCpu(s.cpu)} | ${describeCpu(b.cpu)}`,
     );
   }
-  const m = (results: LoadResult[], key: keyof LoadResult) => median(results.map((r) => r[key]));
+  type NumericKey = 'framesPerSec' | 'mbps' | 'p50us' | 'p99us';
+  const m = (results: LoadResult[], key: NumericKey) => median(results.map((r) => r[key]));
   return {
     subject,
     baseline,
