@@ -3,6 +3,7 @@ import type { EventKind, EventLevel } from '../../shared/stats.ts';
 import { ApiKey, apiName, ErrorCode } from './api-keys.ts';
 import type { ApiStatsCollector } from './api-stats.ts';
 import { API_VERSIONS_RESPONSE_MAX_VERSION, encodeApiVersionsResponse, type ApiVersionEntry } from './api-versions-response.ts';
+import { canDowngrade, DOWNGRADE_TARGET_VERSION, downgradeRequest, upgradeResponse, type Downgrade } from './downgrade.ts';
 import { scanErrorCode } from './error-scan.ts';
 import { encodeResponseHeader, peekCorrelationId, responseHeaderVersion, SIZE_PREFIX_BYTES } from './headers.ts';
 import { LegacyTable, localApiVersions } from './legacy-table.ts';
@@ -30,8 +31,11 @@ import { Writer } from './writer.ts';
  * - clamps every ApiVersions answer to the versions we parse (not in passthrough);
  * - answers ApiVersions itself for 0.8-era brokers that ignore it (auto: after
  *   a timeout, or at once when the tunnel already knows; legacy: always);
- * - on a legacy broker, closes the connection on a request the broker would
- *   silently ignore, with a reason, instead of letting the client hang;
+ * - on a legacy broker, translates Metadata, Produce and Fetch above v0 down to
+ *   v0 and the answers back up (downgrade.ts), for clients that send versions
+ *   our ApiVersions answer never listed; closes the connection on any other
+ *   request the broker would silently ignore, with a reason, instead of
+ *   letting the client hang;
  * - keeps responses in request order: a local answer waits for earlier ones.
  *
  * Frames it does not rewrite cost an 8-byte peek and a Map insert/delete (plus a
@@ -77,6 +81,11 @@ export interface KafkaSessionOptions {
   stats: readonly ApiStatsCollector[];
   /** Writes a frame to the client now (answers produced outside brokerFrame). */
   sendToClient(frame: Buffer): void;
+  /**
+   * Writes a frame to the broker in place of the client's (a translated
+   * request). Without it requests are never translated, only forwarded or refused.
+   */
+  sendToBroker?(frame: Buffer): void;
   onEvent(event: SessionEvent): void;
   close(reason: { code: string; message: string }): void;
   /** Milliseconds on a monotonic clock; tests pass their own. */
@@ -97,6 +106,8 @@ interface Pending {
   answer: Buffer | null;
   /** Auto mode's ApiVersions fallback. */
   timer: NodeJS.Timeout | null;
+  /** Sent to the broker translated to v0; its answer goes back up to `apiVersion`. */
+  downgrade: Downgrade | null;
 }
 
 export class KafkaSession {
@@ -154,7 +165,13 @@ export class KafkaSession {
         return 'forward';
       }
       if (legacy && !this.#table.supports(apiKey, apiVersion)) {
-        this.#refuse(apiKey, apiVersion, frame.length);
+        const send = this.#options.sendToBroker;
+        if (send && canDowngrade(apiKey, apiVersion) && this.#table.supports(apiKey, DOWNGRADE_TARGET_VERSION)) {
+          this.#downgrade(frame, apiKey, apiVersion, correlationId, send);
+        } else {
+          const message = `${apiName(apiKey)} v${apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
+          this.#refuse(apiKey, frame.length, 'KAFKA_UNSUPPORTED_REQUEST', message);
+        }
         return 'consumed';
       }
     }
@@ -216,7 +233,7 @@ export class KafkaSession {
       this.#pending.delete(correlationId);
       for (const s of this.#options.stats) s.abandon(1);
     }
-    const pending: Pending = { seq: this.#nextSeq++, apiKey, apiVersion, sentAt: this.#now(), answer: null, timer: null };
+    const pending: Pending = { seq: this.#nextSeq++, apiKey, apiVersion, sentAt: this.#now(), answer: null, timer: null, downgrade: null };
     this.#pending.set(correlationId, pending);
     for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse });
     return pending;
@@ -227,13 +244,46 @@ export class KafkaSession {
     this.#queued++;
   }
 
-  /** The request is one a legacy broker would ignore: the client would hang, so close. */
-  #refuse(apiKey: number, apiVersion: number, bytes: number): void {
+  /** A request a legacy broker would ignore (or one we could not translate for it): the client would hang, so close. */
+  #refuse(apiKey: number, bytes: number, code: string, message: string): void {
     for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse: false });
-    const message = `${apiName(apiKey)} v${apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
-    this.#options.onEvent({ level: 'warn', kind: 'unsupported-request', message, code: 'KAFKA_UNSUPPORTED_REQUEST' });
+    this.#options.onEvent({ level: 'warn', kind: 'unsupported-request', message, code });
     this.#closed = true;
-    this.#options.close({ code: 'KAFKA_UNSUPPORTED_REQUEST', message });
+    this.#options.close({ code, message });
+  }
+
+  /**
+   * Sends the broker a v0 translation of a request it would ignore. Stats and
+   * pairing follow the client's request, so the answer goes back up to its version.
+   */
+  #downgrade(frame: Buffer, apiKey: number, apiVersion: number, correlationId: number, send: (frame: Buffer) => void): void {
+    let translated;
+    try {
+      translated = downgradeRequest(frame);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      const message = `Could not translate ${apiName(apiKey)} v${apiVersion} to v${DOWNGRADE_TARGET_VERSION} for this 0.8-era broker (${detail}); closing so the client does not hang`;
+      this.#refuse(apiKey, frame.length, 'KAFKA_TRANSLATION_FAILED', message);
+      return;
+    }
+    this.#once(
+      'downgrade',
+      'info',
+      'legacy-fallback',
+      `Translating ${apiName(apiKey)} v${apiVersion} to v${DOWNGRADE_TARGET_VERSION} for this 0.8-era broker; the client asked for a version the broker does not speak, and this connection's later requests are translated the same way`,
+    );
+    if (translated.keptMessages > 0) {
+      this.#once(
+        'downgrade-kept',
+        'warn',
+        'unsupported-request',
+        `A ${apiName(apiKey)} v${apiVersion} request carried compressed messages in format v1, which a 0.8-era broker cannot store; they went on unchanged and the broker will refuse them (disable compression in the producer)`,
+      );
+    }
+    const expectsResponse = apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
+    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, frame.length, true).downgrade = translated.downgrade;
+    else for (const s of this.#options.stats) s.request(apiKey, frame.length, { expectsResponse });
+    send(translated.frame);
   }
 
   /** Auto mode concludes the broker is 0.8-era and answers ApiVersions itself. */
@@ -336,11 +386,28 @@ export class KafkaSession {
     return w.toFrame();
   }
 
-  /** Stats for a broker response, and the frame the client gets (maybe rewritten). */
-  #deliverable(entry: Pending, frame: Buffer): Buffer {
+  /** A translated request's answer, back in the client's version; unchanged (v0) when it cannot be read. */
+  #upgrade(entry: Pending, downgrade: Downgrade, frame: Buffer): { frame: Buffer; version: number } {
+    try {
+      return { frame: upgradeResponse(frame, downgrade), version: entry.apiVersion };
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.#once(
+        `upgrade:${entry.apiKey}:${entry.apiVersion}`,
+        'warn',
+        'parse-warning',
+        `Could not translate a ${apiName(entry.apiKey)} v${DOWNGRADE_TARGET_VERSION} response back to v${entry.apiVersion} (${detail}); passed through unchanged`,
+      );
+      return { frame, version: DOWNGRADE_TARGET_VERSION };
+    }
+  }
+
+  /** Stats for a broker response, and the frame the client gets (maybe translated, maybe rewritten). */
+  #deliverable(entry: Pending, received: Buffer): Buffer {
+    const { frame, version: apiVersion } = entry.downgrade ? this.#upgrade(entry, entry.downgrade, received) : { frame: received, version: entry.apiVersion };
     let out = frame;
     let errorCode: number | null = null;
-    const headerVersion = responseHeaderVersion(entry.apiKey, entry.apiVersion);
+    const headerVersion = responseHeaderVersion(entry.apiKey, apiVersion);
     if (INSPECTED_APIS.has(entry.apiKey) && headerVersion !== undefined) {
       try {
         let bodyOffset = SIZE_PREFIX_BYTES + 4;
@@ -349,7 +416,7 @@ export class KafkaSession {
           r.readTaggedFields();
           bodyOffset = r.offset;
         }
-        const inspection = inspectResponse(entry.apiKey, entry.apiVersion, frame, bodyOffset, {
+        const inspection = inspectResponse(entry.apiKey, apiVersion, frame, bodyOffset, {
           advertised: this.#options.advertised,
           clamp: this.#options.compatibility !== 'passthrough',
         });
@@ -366,14 +433,14 @@ export class KafkaSession {
         out = frame;
         const detail = err instanceof Error ? err.message : String(err);
         this.#once(
-          `parse:${entry.apiKey}:${entry.apiVersion}`,
+          `parse:${entry.apiKey}:${apiVersion}`,
           'warn',
           'parse-warning',
-          `Could not read a ${apiName(entry.apiKey)} v${entry.apiVersion} response (${detail}); passed through unchanged`,
+          `Could not read a ${apiName(entry.apiKey)} v${apiVersion} response (${detail}); passed through unchanged`,
         );
       }
     } else {
-      errorCode = scanErrorCode(entry.apiKey, entry.apiVersion, frame, SIZE_PREFIX_BYTES + 4);
+      errorCode = scanErrorCode(entry.apiKey, apiVersion, frame, SIZE_PREFIX_BYTES + 4);
     }
     const record = { bytes: frame.length, latencyMs: this.#now() - entry.sentAt, error: errorCode !== null && errorCode !== 0, local: false };
     for (const s of this.#options.stats) s.response(entry.apiKey, record);
