@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { KafkaTunnelsApi } from '../../shared/api.ts';
 import type { Profile } from '../../shared/profile.ts';
 import { stoppedSnapshot } from '../../shared/stats.ts';
@@ -21,16 +21,10 @@ export interface AppProps {
 export function App({ api, onStatus }: AppProps) {
   const data = useDashboard(api, onStatus);
   const { profiles, snapshots, applySnapshot, applyProfiles, history } = data;
-  const [view, setView] = useState<View>({ kind: 'none' });
+  const [chosen, setView] = useState<View>({ kind: 'none' });
+  const view = resolveView(chosen, profiles);
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [actionErrors, setActionErrors] = useState<ReadonlyMap<string, string>>(new Map());
-
-  // Keep a sensible selection as profiles come and go.
-  useEffect(() => {
-    if (view.kind === 'new') return;
-    const exists = view.kind !== 'none' && profiles.some((p) => p.id === view.id);
-    if (!exists) setView(profiles.length > 0 ? { kind: 'tunnel', id: profiles[0].id } : { kind: 'none' });
-  }, [profiles, view]);
 
   const toggle = useCallback(
     async (id: string, on: boolean) => {
@@ -174,6 +168,13 @@ export function App({ api, onStatus }: AppProps) {
       </main>
     </div>
   );
+}
+
+/** What to show: the chosen view while it still exists, else the first tunnel (no flash of an empty state). */
+function resolveView(chosen: View, profiles: readonly Profile[]): View {
+  if (chosen.kind === 'new') return chosen;
+  if (chosen.kind !== 'none' && profiles.some((p) => p.id === chosen.id)) return chosen;
+  return profiles.length > 0 ? { kind: 'tunnel', id: profiles[0].id } : { kind: 'none' };
 }
 
 function StartupScreen({
