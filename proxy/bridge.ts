@@ -29,6 +29,8 @@ export interface FrameInterceptor {
 
 export interface InterceptorHooks {
   sendToClient(frame: Buffer): void;
+  /** Sends a frame to the broker in place of the client's (a request the interceptor translated and consumed). */
+  sendToBroker(frame: Buffer): void;
   close(reason: { code: string; message: string }): void;
   onEvent(event: BridgeEvent): void;
 }
@@ -107,6 +109,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#interceptor =
       options.interceptor?.({
         sendToClient: (frame) => this.#writeToClient(frame),
+        sendToBroker: (frame) => this.#sendToBroker(frame),
         close: (reason) => this.#close({ ...reason, level: 'warn' }),
         onEvent: (event) => this.emit('event', event),
       }) ?? null;
@@ -206,6 +209,10 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   #forwardToBroker(frame: Buffer): void {
     if (this.#interceptor && this.#interceptor.clientFrame(frame) === 'consumed') return;
+    this.#sendToBroker(frame);
+  }
+
+  #sendToBroker(frame: Buffer): void {
     if (this.#state !== 'open' || !this.#ws) return;
     this.toBroker.add(frame.length);
     this.#options.traffic.toBroker.add(frame.length);

@@ -43,6 +43,7 @@ export function createSessionInterceptor(context: SessionContext): FrameIntercep
     legacy: context.legacy,
     stats: context.tunnelStats ? [context.tunnelStats, own] : [own],
     sendToClient: context.hooks.sendToClient,
+    sendToBroker: context.hooks.sendToBroker,
     onEvent: context.hooks.onEvent,
     close: context.hooks.close,
   });

@@ -34,7 +34,8 @@ export class ShimError extends Error {
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'INTERNAL';
+    const raw = (err as Error & { code?: unknown }).code;
+    const code = typeof raw === 'string' ? raw : 'INTERNAL';
     return { name: err.name, code, message: err.message };
   }
   return { name: 'Error', code: 'INTERNAL', message: String(err) };

@@ -59,7 +59,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   const results = await Promise.allSettled(profiles.map((p) => manager.start(p)));
   const started = results.filter((r) => r.status === 'fulfilled').length;
-  if (started === 0) {
+  // With a dashboard, a tunnel that failed can be fixed from the browser; without, there is nothing left to do.
+  if (started === 0 && !options.dashboard) {
     io.stderr.write('kafka-websocket-proxy: no tunnel could start.\n');
     return 1;
   }
@@ -98,6 +99,9 @@ export function buildProfiles(options: CliOptions): Profile[] {
       throw new UsageError('--config cannot be combined with -broker, --url or --demo; put those in the profiles file');
     }
     return readProfilesFile(options.config);
+  }
+  if (options.dashboard && !options.brokerGiven && !options.url && !options.demo) {
+    return []; // dashboard only: profiles are added from the browser
   }
   const common = {
     listenHost: options.listen ?? '127.0.0.1',
@@ -149,7 +153,13 @@ export function readProfilesFile(path: string): Profile[] {
 
 async function startDashboardFor(manager: TunnelManager, profiles: Profile[], options: CliOptions, io: CliIo): Promise<() => Promise<void>> {
   const { startHeadlessDashboard } = await import('./dashboard.ts');
-  const dashboard = await startHeadlessDashboard({ manager, profiles, address: options.dashboard!, version: packageVersion() });
+  const dashboard = await startHeadlessDashboard({
+    manager,
+    profiles,
+    address: options.dashboard!,
+    version: packageVersion(),
+    log: (line) => io.stderr.write(`${line}\n`),
+  });
   io.stdout.write(`Dashboard: ${dashboard.url}\n`);
   return dashboard.close;
 }
