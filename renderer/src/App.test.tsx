@@ -28,7 +28,7 @@ describe('App', () => {
     const alpha = makeProfile();
     const api = dashboardApi([alpha], [stoppedSnapshot('alpha')]).handle('tunnels:start', () => runningSnapshot('alpha'));
     render(<App api={api} />);
-    const toggle = await screen.findByRole('switch', { name: 'Alpha tunnel' });
+    const toggle = await screen.findByRole('switch', { name: 'Tunnel Alpha' });
     expect(toggle.getAttribute('aria-checked')).toBe('false');
     expect(screen.getByText('Start the tunnel to see requests per Kafka API.')).toBeTruthy();
 
@@ -36,7 +36,7 @@ describe('App', () => {
       fireEvent.click(toggle);
     });
     expect(api.callsTo('tunnels:start')).toEqual([['alpha']]);
-    expect(screen.getByRole('switch', { name: 'Alpha tunnel' }).getAttribute('aria-checked')).toBe('true');
+    expect(screen.getByRole('switch', { name: 'Tunnel Alpha' }).getAttribute('aria-checked')).toBe('true');
 
     act(() => {
       api.push('push:stats', [
@@ -65,7 +65,7 @@ describe('App', () => {
     render(<App api={api} />);
     fireEvent.click(await screen.findByRole('button', { name: 'Start' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/already in use by another program/);
-    expect(screen.getByRole('switch', { name: 'Alpha tunnel' }).getAttribute('aria-checked')).toBe('false');
+    expect(screen.getByRole('switch', { name: 'Tunnel Alpha' }).getAttribute('aria-checked')).toBe('false');
   });
 
   it('moves through profiles with the arrow keys', async () => {
@@ -87,13 +87,13 @@ describe('App', () => {
     expect(await screen.findByText('The profile store could not be read.')).toBeTruthy();
     fail = false;
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByRole('switch', { name: 'Alpha tunnel' })).toBeTruthy();
+    expect(await screen.findByRole('switch', { name: 'Tunnel Alpha' })).toBeTruthy();
   });
 
   it('logs pushed events under the tunnel they belong to', async () => {
     const api = dashboardApi([makeProfile()]);
     render(<App api={api} />);
-    await screen.findByRole('switch', { name: 'Alpha tunnel' });
+    await screen.findByRole('switch', { name: 'Tunnel Alpha' });
     act(() => {
       api.push('push:event', { seq: 5, tunnelId: 'alpha', time: Date.now(), level: 'info', kind: 'connection-opened', message: 'Client 127.0.0.1:6000 connected' });
       api.push('push:event', { seq: 6, tunnelId: 'other', time: Date.now(), level: 'info', kind: 'connection-opened', message: 'Not this one' });

@@ -1,4 +1,4 @@
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 
 /** "Copy bootstrap address" with ready-to-paste client snippets (issue #6). */
 
@@ -25,6 +25,13 @@ export function BootstrapPanel({ bootstrap, copy }: { bootstrap: string; copy: (
   const [feedback, setFeedback] = useState<{ what: string; outcome: CopyOutcome } | null>(null);
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
   const code = snippet(kind, bootstrap);
+
+  // "Copied" is a confirmation, not a state: it fades after a moment.
+  useEffect(() => {
+    if (!feedback || feedback.outcome !== 'copied') return;
+    const timer = setTimeout(() => setFeedback(null), 2500);
+    return () => clearTimeout(timer);
+  }, [feedback]);
 
   const doCopy = async (what: string, text: string) => {
     try {
@@ -82,12 +89,12 @@ export function BootstrapPanel({ bootstrap, copy }: { bootstrap: string; copy: (
               </button>
             ))}
           </div>
-          <button type="button" className="btn btn-small" onClick={() => void doCopy('snippet', code)}>
-            Copy snippet
-          </button>
           <span className="copy-feedback" role="status">
             {feedback?.what === 'snippet' && (feedback.outcome === 'copied' ? 'Copied' : 'Copy failed: select the text and copy it by hand')}
           </span>
+          <button type="button" className="btn btn-small" onClick={() => void doCopy('snippet', code)}>
+            Copy snippet
+          </button>
         </div>
         <pre id="snippet-panel" role="tabpanel" aria-labelledby={`snippet-tab-${kind}`} className="snippet-code" tabIndex={0}>
           {code}

@@ -42,7 +42,6 @@ export function EventLog({ events }: { events: readonly TunnelEvent[] }) {
               </time>
               <span className={`kind kind-${e.level}`}>{KIND_LABELS[e.kind] ?? e.kind}</span>
               <span className="message">
-                {e.connectionId !== undefined && <span className="conn-ref">#{e.connectionId}</span>}
                 {e.message}
                 {e.code && <code className="code">{e.code}</code>}
               </span>

@@ -61,14 +61,14 @@ export function Sidebar({ profiles, snapshots, selectedId, busy, onSelect, onTog
                   <span className={`dot dot-${state}`} role="img" aria-label={STATE_LABELS[state]} />
                   <span className="profile-text">
                     <span className="profile-name">{p.name}</span>
-                    <span className="profile-sub num">{snap?.bootstrap ?? `port ${p.listenPort}`}</span>
+                    <span className="profile-sub num">{snap?.bootstrap ?? (p.listenPort === 0 ? 'any free port' : `port ${p.listenPort}`)}</span>
                   </span>
                 </button>
                 <button
                   type="button"
                   role="switch"
                   aria-checked={on}
-                  aria-label={`${p.name} tunnel`}
+                  aria-label={`Tunnel ${p.name}`}
                   className="switch"
                   disabled={pending}
                   onClick={() => onToggle(p.id, !on)}

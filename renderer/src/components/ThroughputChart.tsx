@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatRate } from '../../../shared/format.ts';
+import { formatClock } from '../format.ts';
 import { HISTORY_SECONDS, type ThroughputSeries } from '../state/throughput-history.ts';
 import { cssColor, useColorScheme } from '../theme.ts';
 
@@ -37,7 +38,8 @@ export function ThroughputChart({ series }: { series: ThroughputSeries }) {
         y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 1024)] },
       },
       axes: [
-        { ...axis, space: 60 },
+        // Wall-clock times only: the window is five minutes, a date adds nothing.
+        { ...axis, space: 70, size: 30, values: (_u, splits) => splits.map((t) => formatClock(t * 1000)) },
         { ...axis, size: 72, values: (_u, splits) => splits.map(shortRate) },
       ],
       series: [

@@ -96,7 +96,7 @@ describe('EventLog', () => {
       />,
     );
     const items = within(screen.getByRole('list', { name: 'Event log' })).getAllByRole('listitem');
-    expect(items.map((i) => i.querySelector('.message')?.textContent)).toEqual(['Frame too largeFRAME_TOO_LARGE', 'Broker ignored ApiVersions', '#7Event 1']);
+    expect(items.map((i) => i.querySelector('.message')?.textContent)).toEqual(['Frame too largeFRAME_TOO_LARGE', 'Broker ignored ApiVersions', 'Event 1']);
     expect(items[1].querySelector('.kind')?.textContent).toBe('Legacy');
     fireEvent.click(screen.getByRole('checkbox', { name: 'Warnings and errors only' }));
     expect(within(screen.getByRole('list', { name: 'Event log' })).getAllByRole('listitem')).toHaveLength(2);

@@ -172,6 +172,12 @@ export function ProfileEditor({ api, initial, others, running, onSaved, onCancel
             </select>
           )}
         </Field>
+        <Check
+          label="Read Kafka traffic"
+          checked={form.kafkaAware}
+          onChange={(v) => set('kafkaAware', v)}
+          hint={form.kafkaAware ? 'Per-API statistics, address rewriting and answers for 0.8-era brokers.' : 'Frames pass untouched; no per-API statistics.'}
+        />
         <Check label="Start this tunnel automatically" checked={form.autoStart} onChange={(v) => set('autoStart', v)} />
         <details className="advanced">
           <summary>Advanced</summary>

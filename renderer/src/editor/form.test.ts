@@ -72,7 +72,7 @@ describe('profile form', () => {
   });
 
   it('round-trips an existing profile without losing settings the form does not show', () => {
-    const saved = profile({ legacyApiVersions: [{ apiKey: 0, minVersion: 0, maxVersion: 0 }], retryDelayMs: 750, maxFrameBytes: 4096 });
+    const saved = profile({ legacyApiVersions: [{ apiKey: 0, minVersion: 0, maxVersion: 0 }], retryDelayMs: 750, maxFrameBytes: 4096, kafkaAware: false, tlsVerify: false, autoStart: true });
     const again = profileSchema.parse(toProfileInput(formFromProfile(saved)));
     expect(again).toEqual(saved);
   });

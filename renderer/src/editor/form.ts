@@ -38,11 +38,14 @@ export interface ProfileForm {
   tlsVerify: boolean;
   caFile: string;
   httpProxy: string;
+  kafkaAware: boolean;
   compatibility: CompatibilityMode;
   autoStart: boolean;
   connectTimeoutMs: string;
   connectRetries: string;
   keepaliveMs: string;
+  /** The profile being edited: settings this form does not show are saved as they were. */
+  base: Profile | null;
   /** Not editable here, but kept so saving does not drop it. */
   legacyApiVersions?: ApiVersionRange[];
   retryDelayMs: number;
@@ -86,6 +89,7 @@ export function emptyForm(others: readonly Profile[]): ProfileForm {
   return {
     id: newProfileId(),
     isNew: true,
+    base: null,
     name: '',
     broker: '',
     tls: true,
@@ -97,6 +101,7 @@ export function emptyForm(others: readonly Profile[]): ProfileForm {
     tlsVerify: d.tlsVerify,
     caFile: '',
     httpProxy: '',
+    kafkaAware: d.kafkaAware,
     compatibility: d.compatibility,
     autoStart: false,
     connectTimeoutMs: String(d.connectTimeoutMs),
@@ -112,6 +117,7 @@ export function formFromProfile(p: Profile): ProfileForm {
   return {
     id: p.id,
     isNew: false,
+    base: p,
     name: p.name,
     broker: p.broker,
     tls: p.tls,
@@ -125,6 +131,7 @@ export function formFromProfile(p: Profile): ProfileForm {
     tlsVerify: p.tlsVerify,
     caFile: p.caFile ?? '',
     httpProxy: p.httpProxy ?? '',
+    kafkaAware: p.kafkaAware,
     compatibility: p.compatibility,
     autoStart: p.autoStart,
     connectTimeoutMs: String(p.connectTimeoutMs),
@@ -154,6 +161,7 @@ const DEMO_PLACEHOLDER_BROKER = 'demo.invalid:443';
 
 export function toProfileInput(form: ProfileForm, errors: FieldErrors = {}): ProfileInput {
   return {
+    ...form.base,
     id: form.id,
     name: form.name,
     broker: form.demoBroker && form.broker.trim() === '' ? DEMO_PLACEHOLDER_BROKER : form.broker,
@@ -170,6 +178,7 @@ export function toProfileInput(form: ProfileForm, errors: FieldErrors = {}): Pro
     tlsVerify: form.tlsVerify,
     caFile: optional(form.caFile),
     httpProxy: optional(form.httpProxy),
+    kafkaAware: form.kafkaAware,
     compatibility: form.compatibility,
     legacyApiVersions: form.legacyApiVersions,
     autoStart: form.autoStart,
