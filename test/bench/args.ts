@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** How long the broker stops reading in the memory scenario. */
   stallSec: number;
   idleConnections: number;
+  /** Another entry point of the CLI to measure (a bundled build, an experiment); default bin/kafka-websocket-proxy.js. */
+  cli?: string;
   help: boolean;
 }
 
@@ -73,6 +75,7 @@ const FLAGS: Record<string, Flag> = {
   'response-bytes': { kind: 'value', apply: (o, v) => (o.responseBytes = count('response-bytes', FRAME_MIN, FRAME_MAX)(v)) },
   stall: { kind: 'value', apply: (o, v) => (o.stallSec = seconds('stall', 1, 120)(v)) },
   'idle-connections': { kind: 'value', apply: (o, v) => (o.idleConnections = count('idle-connections', 1, 5000)(v)) },
+  cli: { kind: 'value', apply: (o, v) => (o.cli = v) },
   help: { kind: 'bool', apply: (o) => (o.help = true) },
   h: { kind: 'bool', apply: (o) => (o.help = true) },
 };
@@ -127,4 +130,6 @@ baseline in the same run, alternating, over several rounds; reports medians.
   --response-bytes N     ... response frame size
   --stall S              how long the broker stops reading in "memory" (default 10)
   --idle-connections N   idle connections in "memory" (default 500)
+  --cli PATH             measure another entry point of the CLI (a bundled build, an
+                         experiment) instead of bin/kafka-websocket-proxy.js
 `;

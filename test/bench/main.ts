@@ -1,4 +1,5 @@
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions, type ScenarioName } from './args.ts';
+import { cpus, loadavg } from 'node:os';
 import type { WatchedProcess } from './cpu-time.ts';
 import { formatProfileSummary, readCpuProfile, summarizeProfile } from './cpu-profile.ts';
 import { runMemory } from './memory.ts';
@@ -70,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         log(`  failed: ${(err as Error).message}`);
         record = failedRecord(scenario, err as Error, TARGET_TEXT[scenario]);
       }
+      record.machine = { cores: cpus().length, loadAverage1m: Math.round(loadavg()[0] * 10) / 10 };
       const profiles = context.profiles.slice(profilesBefore);
       if (profiles.length > 0) record.profiles = profiles.map(({ title, profile }) => topOf(title, profile));
       records.push(record);
@@ -116,6 +118,7 @@ async function runScenario(scenario: ScenarioName, context: Context): Promise<Sc
         idleConnections: context.options.idleConnections,
         stallMs: context.options.stallSec * 1000,
         cpuProfile: context.options.cpuProf,
+        cli: context.options.cli,
         log: context.log,
         onProfile: (title, profile) => context.profiles.push({ title, profile }),
       });
@@ -143,7 +146,7 @@ async function runDirectComparison(scenario: keyof typeof SHAPES, context: Conte
   const { options, responder, log } = context;
   const shape = shapeOf(scenario, options);
   log(`  ${describeShape(shape)}; tunnel vs direct, ${options.rounds} rounds of ${options.durationSec} s`);
-  const tunnel = await TunnelProcess.start({ brokerPort: responder.wsPort, name: scenario, cpuProfile: options.cpuProf });
+  const tunnel = await TunnelProcess.start({ brokerPort: responder.wsPort, name: scenario, cpuProfile: options.cpuProf, cli: options.cli });
   try {
     const comparison = await compare({
       shape,
@@ -173,10 +176,10 @@ async function runSessionComparison(context: Context): Promise<ScenarioRecord> {
   const { options, responder, log } = context;
   const shape = shapeOf('small', options);
   log(`  ${describeShape(shape)}; session on vs off (--compat passthrough), ${options.rounds} rounds of ${options.durationSec} s`);
-  const on = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'kafka-aware-on', compat: 'passthrough', session: 'on', cpuProfile: options.cpuProf });
+  const on = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'kafka-aware-on', compat: 'passthrough', session: 'on', cpuProfile: options.cpuProf, cli: options.cli });
   let off: TunnelProcess | null = null;
   try {
-    off = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'kafka-aware-off', compat: 'passthrough', session: 'off', cpuProfile: options.cpuProf });
+    off = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'kafka-aware-off', compat: 'passthrough', session: 'off', cpuProfile: options.cpuProf, cli: options.cli });
     const [onProbe, offProbe] = [await probeSession(on.port), await probeSession(off.port)];
     const notes: string[] = [];
     if (onProbe !== 'on' || offProbe !== 'off') {

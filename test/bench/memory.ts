@@ -35,6 +35,7 @@ export interface MemoryOptions {
   idleConnections: number;
   stallMs: number;
   cpuProfile: boolean;
+  cli?: string;
   log: (line: string) => void;
   /** Hears about each tunnel process's CPU profile, when there is one. */
   onProfile: (title: string, profile: ProfileFile) => void;
@@ -58,6 +59,8 @@ export interface MemoryResult {
     growthLimitMB: number;
   };
   flood: {
+    /** Request bytes the tunnel took in the second before the stall: proof the flood was flowing. */
+    acceptedBeforeStallMB: number;
     firstHalfPeakMB: number;
     secondHalfPeakMB: number;
     /** Request bytes the tunnel took from the client while the broker read nothing. */
@@ -72,7 +75,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
   await responder.configure(shape.responseBytes);
 
   // ---- idle, then idle connections ----
-  const first = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'memory-idle', cpuProfile: options.cpuProfile });
+  const first = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'memory-idle', cpuProfile: options.cpuProfile, cli: options.cli });
   let idleMB: number;
   let withConnectionsMB: number;
   try {
@@ -95,7 +98,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
   }
 
   // ---- the broker stops reading ----
-  const second = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'memory-stall', cpuProfile: options.cpuProfile });
+  const second = await TunnelProcess.start({ brokerPort: responder.wsPort, name: 'memory-stall', cpuProfile: options.cpuProfile, cli: options.cli });
   try {
     await delay(SETTLE_MS);
     const stallIdleMB = (await steady(second)) / MB;
@@ -150,6 +153,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
     await delay(SAMPLE_MS);
     await responder.stall();
     const acceptedAtStall = flood.acceptedBytes;
+    const acceptedBeforeStallMB = acceptedAtStall / MB;
     const firstHalf = rss.mark();
     await delay(options.stallMs / 2);
     const secondHalf = rss.mark();
@@ -162,7 +166,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
     await delay(SETTLE_MS);
     const floodAfterMB = (await steady(second)) / MB;
     log(
-      `  flood stall: peak ${firstHalfPeakMB.toFixed(1)} MB in the first half, ${secondHalfPeakMB.toFixed(1)} MB in the second; ` +
+      `  flood: ${acceptedBeforeStallMB.toFixed(0)} MB in the second before the stall; peak ${firstHalfPeakMB.toFixed(1)} MB in the first half, ${secondHalfPeakMB.toFixed(1)} MB in the second; ` +
         `${acceptedDuringStallMB.toFixed(1)} MB accepted while stalled; ${floodAfterMB.toFixed(1)} MB after`,
     );
     return {
@@ -170,7 +174,7 @@ export async function runMemory(options: MemoryOptions): Promise<MemoryResult> {
       idleConnections: options.idleConnections,
       withConnectionsMB,
       stall,
-      flood: { firstHalfPeakMB, secondHalfPeakMB, acceptedDuringStallMB, afterMB: floodAfterMB },
+      flood: { acceptedBeforeStallMB, firstHalfPeakMB, secondHalfPeakMB, acceptedDuringStallMB, afterMB: floodAfterMB },
     };
   } finally {
     await responder.resume();

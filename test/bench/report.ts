@@ -30,6 +30,8 @@ export interface ScenarioRecord {
   cpu?: { tunnelSide: Record<string, number | null>; baselineSide: Record<string, number | null> };
   rounds: number;
   roundRatios: number[];
+  /** The machine while the scenario ran: other busy processes make every ratio pessimistic. */
+  machine?: { cores: number; loadAverage1m: number };
   target: string;
   pass: boolean;
   notes: string[];
@@ -158,6 +160,15 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
     parts.push(grid([header, ...rows]));
     parts.push('Targets: ' + records.filter((r) => r.scenario !== 'memory').map((r) => `${r.scenario}: ${r.target}`).join('; '));
   }
+  const loads = records.map((r) => r.machine?.loadAverage1m).filter((l): l is number => l !== undefined);
+  const cores = records.find((r) => r.machine)?.machine?.cores;
+  if (loads.length > 0 && cores) {
+    const busy = Math.max(...loads) > cores;
+    parts.push(
+      `Machine: ${cores} cores; 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the end of each scenario` +
+        (busy ? ' — other processes were competing for the CPU, so ratios are pessimistic' : ''),
+    );
+  }
   const memory = records.find((r) => r.scenario === 'memory');
   if (memory) parts.push(formatMemory(memory));
   for (const r of records) {
@@ -186,7 +197,7 @@ function formatMemory(r: ScenarioRecord): string {
       `2nd ≤ 1st+${f(m.stall.growthLimitMB)}`,
       ok(m.flood.secondHalfPeakMB <= m.flood.firstHalfPeakMB + m.stall.growthLimitMB),
     ],
-    ['flood: accepted while stalled', f(m.flood.acceptedDuringStallMB), '—', ''],
+    ['flood: accepted in the second before / during the stall', `${f(m.flood.acceptedBeforeStallMB)} / ${f(m.flood.acceptedDuringStallMB)}`, '—', ''],
     ['flood: after it drained', f(m.flood.afterMB), '—', ''],
   ];
   return grid(rows) + `\nStall bound = idle of that process (${f(m.stall.idleMB)}) + 2 × the request bytes the load can have in flight.`;

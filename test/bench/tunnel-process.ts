@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompatibilityMode } from '../../shared/profile.ts';
 import { RssSampler } from './rss.ts';
@@ -34,6 +34,8 @@ export interface TunnelProcessOptions {
   session?: 'on' | 'off';
   /** Write a .cpuprofile into PROFILE_DIR when the process exits. */
   cpuProfile?: boolean;
+  /** The CLI entry point to run; default bin/kafka-websocket-proxy.js. */
+  cli?: string;
 }
 
 /** A CPU profile and the part of it that is the tunnel at work (from listening to the stop signal). */
@@ -78,7 +80,7 @@ export class TunnelProcess {
       nodeArgs.push('--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', file);
     }
     // --quiet: a connection-per-line log for 500 connections would measure the logger.
-    const args = [CLI, '-port', '0', '-broker', `127.0.0.1:${options.brokerPort}`, '--quiet'];
+    const args = [options.cli ? resolve(options.cli) : CLI, '-port', '0', '-broker', `127.0.0.1:${options.brokerPort}`, '--quiet'];
     if (options.compat) args.push('--compat', options.compat);
     const env = { ...process.env };
     if (options.session === 'off') env[SESSION_SWITCH_ENV] = 'off';
