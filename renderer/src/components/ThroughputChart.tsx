@@ -34,7 +34,14 @@ export function ThroughputChart({ series }: { series: ThroughputSeries }) {
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       scales: {
-        x: { time: true, range: (_u, _min, max) => [max - HISTORY_SECONDS, max] },
+        // A sliding five-minute window ending at the last sample (or now, before any).
+        x: {
+          time: true,
+          range: (_u, _min, max) => {
+            const end = latest.current.time.length > 0 ? max : Date.now() / 1000;
+            return [end - HISTORY_SECONDS, end];
+          },
+        },
         y: { range: (_u, _min, max) => [0, Math.max(max * 1.15, 1024)] },
       },
       axes: [
