@@ -75,6 +75,8 @@ const HOLD_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Bytes handed to ws but not yet written to its socket; above this the client is paused. */
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_LOW_WATER = 1024 * 1024;
+/** How long a half-closed client's requests in flight may take to be answered. */
+const HALF_CLOSE_WAIT_MS = 30_000;
 
 export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close: [CloseReason] }> {
   readonly id: number;
@@ -97,6 +99,9 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   #brokerPaused = false;
   #clientEnded = false;
   #keepalive: NodeJS.Timeout | null = null;
+  /** Half-close: waiting for in-flight answers before closing the WebSocket. */
+  #drainTimer: NodeJS.Timeout | null = null;
+  #closeRequested = false;
   #alive = true;
 
   constructor(options: BridgeOptions) {
@@ -173,7 +178,18 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     ws.on('message', this.#onBrokerMessage);
     ws.on('pong', () => (this.#alive = true));
     ws.on('close', (code, reason) => this.#onBrokerClose(code, reason.toString('utf8')));
-    ws.on('error', (err) => this.emit('event', { level: 'warn', kind: 'warning', code: 'BROKER_ERROR', message: `Broker connection error: ${err.message}` }));
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws stops reading and closes with 1009; the close that follows looks like a drop, so say why now.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.#close({
+          code: 'BROKER_FRAME_TOO_LARGE',
+          message: `Broker sent a message larger than the ${formatBytes(this.#options.maxFrameBytes)} frame limit; connection closed`,
+          level: 'error',
+        });
+        return;
+      }
+      this.emit('event', { level: 'warn', kind: 'warning', code: 'BROKER_ERROR', message: `Broker connection error: ${err.message}` });
+    });
     this.#startKeepalive();
     this.emit('open');
 
@@ -182,7 +198,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#heldBytes = 0;
     for (const frame of held) this.#forwardToBroker(frame);
     this.#unpauseClient('hold');
-    if (this.#clientEnded) this.#ws.close(1000, 'client closed');
+    if (this.#clientEnded) this.#closeWhenAnswered();
   }
 
   // ---- client -> broker ----
@@ -227,10 +243,35 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   #onClientEnd = (): void => {
     this.#clientEnded = true;
-    // A half-close: what the client sent still goes out, then the WebSocket is
-    // closed politely and the client is ended once the broker has closed too.
-    if (this.#state === 'open') this.#ws?.close(1000, 'client closed');
+    if (this.#state === 'open') {
+      this.#closeWhenAnswered();
+    } else if (this.#state === 'connecting' && this.#held.length === 0 && this.#splitter.bufferedBytes === 0) {
+      // Gone before the broker connection opened, having asked nothing: no need to reach the broker.
+      this.#close({ code: 'CLIENT_CLOSED', message: 'Client closed before the broker connection opened', level: 'info' });
+    }
   };
+
+  /**
+   * A half-close: what the client sent still goes out, and the WebSocket is
+   * closed politely once every request in flight has its answer (or after a
+   * bounded wait), so a client that writes, shuts down its side and then reads
+   * still gets its responses. The client is ended once the broker has closed.
+   */
+  #closeWhenAnswered(): void {
+    const ws = this.#ws;
+    if (!ws || this.#closeRequested) return;
+    if ((this.#interceptor?.inFlight ?? 0) === 0) {
+      this.#closeRequested = true;
+      ws.close(1000, 'client closed');
+      return;
+    }
+    if (this.#drainTimer) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#closeRequested = true;
+      ws.close(1000, 'client closed');
+    }, HALF_CLOSE_WAIT_MS);
+    this.#drainTimer.unref();
+  }
 
   #pauseClient(why: 'hold' | 'send'): void {
     if (this.#clientPausedBy.size === 0) this.#client.pause();
@@ -261,6 +302,11 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     }
     const out = this.#interceptor ? this.#interceptor.brokerFrame(data) : data;
     if (out) this.#writeToClient(out);
+    if (this.#drainTimer && (this.#interceptor?.inFlight ?? 0) === 0) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = null;
+      this.#closeWhenAnswered();
+    }
   };
 
   #writeToClient(frame: Buffer): void {
@@ -315,6 +361,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     if (this.#keepalive) clearInterval(this.#keepalive);
+    if (this.#drainTimer) clearTimeout(this.#drainTimer);
     this.#abort.abort();
     this.#interceptor?.dispose();
     this.#held = [];

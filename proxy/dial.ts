@@ -132,6 +132,15 @@ export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSi
       const status = res.statusCode ?? 0;
       req.destroy();
       res.resume();
+      if (status === 407) {
+        finish(
+          new DialError('BROKER_HANDSHAKE_REJECTED', `The HTTP proxy on the way to ${where} asks for credentials (HTTP 407); put them in the proxy URL`, {
+            retryable: false,
+            status,
+          }),
+        );
+        return;
+      }
       const reason = status === 401 || status === 403 ? 'check the credentials in the profile headers' : `${res.statusMessage ?? ''}`.trim();
       finish(
         new DialError('BROKER_HANDSHAKE_REJECTED', `Broker ${where} refused the WebSocket upgrade with HTTP ${status}${reason ? ` (${reason})` : ''}`, {

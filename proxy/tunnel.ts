@@ -44,7 +44,10 @@ export function nextEventSeq(): number {
   return ++eventSeq;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/** 127.0.0.0/8, ::1 and localhost: addresses no other computer can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
   readonly id: string;
@@ -110,7 +113,7 @@ export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
     this.#sampler = setInterval(() => this.#sample(), 1000);
     this.#sampler.unref();
     this.#emitEvent('info', 'tunnel-started', `Listening on ${formatHostPort(this.#listen)}, forwarding to ${describeUrl(this.#target.url)}`);
-    if (!LOOPBACK.has(this.profile.listenHost)) {
+    if (!isLoopback(this.profile.listenHost)) {
       this.#emitEvent('warn', 'warning', `Listening on ${this.profile.listenHost}: other computers on the network can reach this tunnel`, {
         code: 'NON_LOOPBACK_BIND',
       });
