@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'SECRETS_UNAVAILABLE'
   | 'IMPORT_FAILED'
   | 'UNAUTHORIZED'
+  | 'NOT_AVAILABLE'
+  | 'BUSY'
+  | 'DISCONNECTED'
   | 'INTERNAL';
 
 export interface SerializedError {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostPort, Profile } from '../../shared/profile.ts';
 import { testProfileConnection } from '../connection-test.ts';
@@ -15,10 +16,25 @@ import type { TunnelManager } from '../manager.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 
-/** Builds the renderer once when a fresh clone has no build yet. */
+/** Newest modification time of the files under `dir` (the renderer's sources). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the renderer when a fresh clone has no build yet, or its sources changed since. */
 export async function ensureRendererBuilt(log: (line: string) => void = () => {}): Promise<string> {
-  if (existsSync(`${RENDERER_DIR}index.html`)) return RENDERER_DIR;
-  log('Building the dashboard (first run only)…');
+  const index = `${RENDERER_DIR}index.html`;
+  if (existsSync(index)) {
+    const built = statSync(index).mtimeMs;
+    const sources = Math.max(newestMtime(join(ROOT, 'renderer')), newestMtime(join(ROOT, 'shared')));
+    if (sources <= built) return RENDERER_DIR;
+  }
+  log('Building the dashboard…');
   const { build } = await import('vite');
   await build({ root: ROOT, configFile: `${ROOT}vite.config.ts`, logLevel: 'warn' });
   return RENDERER_DIR;
