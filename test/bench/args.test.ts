@@ -14,6 +14,10 @@ describe('parseBenchArgs', () => {
     expect(o).toMatchObject({ durationSec: 1.5, rounds: 5, json: true, cpuProf: true, inFlight: 16 });
   });
 
+  it('takes another CLI build to measure, or to measure against', () => {
+    expect(parseBenchArgs(['--cli', 'a.js', '--versus=b.js'])).toMatchObject({ cli: 'a.js', versus: 'b.js' });
+  });
+
   it('explains what is wrong in a sentence', () => {
     expect(() => parseBenchArgs(['--scenario', 'small,huge'])).toThrow(/"huge" is not one/);
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(/--rounds must be a whole number from 1 to 50/);

@@ -21,6 +21,8 @@ export interface BenchOptions {
   idleConnections: number;
   /** Another entry point of the CLI to measure (a bundled build, an experiment); default bin/kafka-websocket-proxy.js. */
   cli?: string;
+  /** Compare the tunnel with this other CLI build instead of the direct path (A/B of an optimisation). */
+  versus?: string;
   help: boolean;
 }
 
@@ -76,6 +78,7 @@ const FLAGS: Record<string, Flag> = {
   stall: { kind: 'value', apply: (o, v) => (o.stallSec = seconds('stall', 1, 120)(v)) },
   'idle-connections': { kind: 'value', apply: (o, v) => (o.idleConnections = count('idle-connections', 1, 5000)(v)) },
   cli: { kind: 'value', apply: (o, v) => (o.cli = v) },
+  versus: { kind: 'value', apply: (o, v) => (o.versus = v) },
   help: { kind: 'bool', apply: (o) => (o.help = true) },
   h: { kind: 'bool', apply: (o) => (o.help = true) },
 };
@@ -132,4 +135,7 @@ baseline in the same run, alternating, over several rounds; reports medians.
   --idle-connections N   idle connections in "memory" (default 500)
   --cli PATH             measure another entry point of the CLI (a bundled build, an
                          experiment) instead of bin/kafka-websocket-proxy.js
+  --versus PATH          in small, produce-1m and fetch-1m, compare with the CLI at PATH
+                         (alternating, same run) instead of the direct path: ratio > 1
+                         means the tunnel under test is faster than PATH
 `;

@@ -145,13 +145,18 @@ function describeShape(s: LoadShape): string {
 async function runDirectComparison(scenario: keyof typeof SHAPES, context: Context): Promise<ScenarioRecord> {
   const { options, responder, log } = context;
   const shape = shapeOf(scenario, options);
-  log(`  ${describeShape(shape)}; tunnel vs direct, ${options.rounds} rounds of ${options.durationSec} s`);
+  const against = options.versus ? `the CLI at ${options.versus}` : 'direct';
+  log(`  ${describeShape(shape)}; tunnel vs ${against}, ${options.rounds} rounds of ${options.durationSec} s`);
   const tunnel = await TunnelProcess.start({ brokerPort: responder.wsPort, name: scenario, cpuProfile: options.cpuProf, cli: options.cli });
+  let other: TunnelProcess | null = null;
   try {
+    if (options.versus) other = await TunnelProcess.start({ brokerPort: responder.wsPort, name: `${scenario}-versus`, cli: options.versus });
     const comparison = await compare({
       shape,
       subject: { label: 'tunnel', port: tunnel.port, watch: [{ label: 'tunnel', pid: tunnel.pid }, ...harness(responder)] },
-      baseline: { label: 'direct', port: responder.tcpPort, watch: harness(responder) },
+      baseline: other
+        ? { label: 'other', port: other.port, watch: [{ label: 'tunnel', pid: other.pid }, ...harness(responder)] }
+        : { label: 'direct', port: responder.tcpPort, watch: harness(responder) },
       rounds: options.rounds,
       durationMs: options.durationSec * 1000,
       responder,
@@ -162,9 +167,16 @@ async function runDirectComparison(scenario: keyof typeof SHAPES, context: Conte
       scenario === 'small'
         ? (r: ScenarioRecord) => r.ratio! >= TARGETS.small.ratio && r.addedP50us! <= TARGETS.small.addedP50us
         : (r: ScenarioRecord) => r.ratio! >= TARGETS.large.ratio;
-    return throughputRecord(scenario, comparison, { baseline: 'direct', target: TARGET_TEXT[scenario], pass, notes: tunnelNotes(tunnel) });
+    return throughputRecord(scenario, comparison, {
+      baseline: options.versus ? `tunnel ${options.versus}` : 'direct',
+      // Against another build the targets do not apply; the ratio is the answer.
+      target: options.versus ? 'ratio > 1: faster than the other build' : TARGET_TEXT[scenario],
+      pass: options.versus ? (r) => r.ratio! >= 1 : pass,
+      notes: [...tunnelNotes(tunnel), ...(other ? tunnelNotes(other) : [])],
+    });
   } finally {
     await stopTunnel(tunnel, scenario, context);
+    if (other) await stopTunnel(other, `${scenario} (other build)`, context);
   }
 }
 

@@ -11,7 +11,7 @@ import type { Comparison } from './throughput.ts';
 export interface ScenarioRecord {
   scenario: string;
   /** What the tunnel side is compared with: the direct TCP path, or the tunnel without its session. */
-  baseline: 'direct' | 'tunnel without session' | null;
+  baseline: 'direct' | 'tunnel without session' | `tunnel ${string}` | null;
   tunnelFramesPerSec: number | null;
   directFramesPerSec: number | null;
   ratio: number | null;
@@ -143,7 +143,7 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
   const rows = records
     .filter((r) => r.scenario !== 'memory')
     .map((r) => [
-      r.baseline === 'tunnel without session' ? `${r.scenario} (on/off)` : r.scenario,
+      r.baseline === 'tunnel without session' ? `${r.scenario} (on/off)` : r.baseline === 'direct' || r.baseline === null ? r.scenario : `${r.scenario} (vs other)`,
       num(r.tunnelFramesPerSec),
       num(r.directFramesPerSec),
       r.ratio === null ? '—' : r.ratio.toFixed(2),
