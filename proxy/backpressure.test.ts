@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { Tunnel } from './tunnel.ts';
-import { FrameReader, connectClient, kafkaFrame, startTestBroker, testProfile } from '../test/support/sockets.ts';
+import { FrameReader, connectClient, kafkaFrame, numberedFrame, startTestBroker, testProfile } from '../test/support/sockets.ts';
 
 /**
  * A peer that stops reading must not make the tunnel buffer without bound: the
@@ -20,9 +20,7 @@ afterEach(async () => {
 });
 
 function numbered(i: number): Buffer {
-  const body = Buffer.alloc(FRAME_BYTES, i & 0xff);
-  body.writeUInt32BE(i, 0);
-  return kafkaFrame(body);
+  return numberedFrame(i, FRAME_BYTES);
 }
 
 /** Resolves once `read()` has stopped changing for a while: the pipeline is full. */

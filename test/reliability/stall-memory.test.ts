@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { Tunnel } from '../../proxy/tunnel.ts';
-import { connectClient, kafkaFrame, testProfile } from '../support/sockets.ts';
+import { connectClient, numberedFrame, testProfile } from '../support/sockets.ts';
 import { collectGarbage, settle } from './harness.ts';
 
 /**
@@ -30,9 +30,7 @@ afterEach(async () => {
 });
 
 function numbered(i: number): Buffer {
-  const body = Buffer.alloc(FRAME_BYTES, i & 0xff);
-  body.writeUInt32BE(i, 0);
-  return kafkaFrame(body);
+  return numberedFrame(i, FRAME_BYTES);
 }
 
 /** Writes frames one at a time, waiting for 'drain' whenever the socket asks to. */

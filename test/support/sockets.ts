@@ -15,6 +15,13 @@ export function kafkaFrame(body: Buffer | number[] | string): Buffer {
   return out;
 }
 
+/** A frame whose body starts with `i` (uint32) and is filled with `i & 0xff`: checkable on arrival. */
+export function numberedFrame(i: number, bodyBytes: number): Buffer {
+  const body = Buffer.alloc(bodyBytes, i & 0xff);
+  body.writeUInt32BE(i, 0);
+  return kafkaFrame(body);
+}
+
 export interface TestBroker {
   port: number;
   url: string;
