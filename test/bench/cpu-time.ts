@@ -23,23 +23,56 @@ export function readCpuMicros(pid: number): number | null {
   return Number.isFinite(ticks) ? (ticks * 1e6) / TICKS_PER_SECOND : null;
 }
 
+/**
+ * CPU time the whole machine spent running processes (user, nice and system
+ * time over all cores; interrupt time left out, since loopback networking is
+ * charged there and it is our own traffic).
+ */
+export function readMachineProcessMicros(): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return null;
+  }
+  const fields = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+  const ticks = fields[0] + fields[1] + fields[2];
+  return Number.isFinite(ticks) ? (ticks * 1e6) / TICKS_PER_SECOND : null;
+}
+
+/** The label under which startCpuWatch reports what processes other than the watched ones used. */
+export const OTHERS = 'others';
+
 export interface WatchedProcess {
   label: string;
   pid: number;
 }
 
-/** Starts counting; the returned function gives each process's CPU use since then, in % of one core. */
+/**
+ * Starts counting; the returned function gives each process's CPU use since
+ * then, in % of one core, and under OTHERS what every other process on the
+ * machine used: a busy neighbour makes a ratio pessimistic, and this says so.
+ */
 export function startCpuWatch(processes: readonly WatchedProcess[]): () => Record<string, number | null> {
   const started = process.hrtime.bigint();
   const before = processes.map((p) => readCpuMicros(p.pid));
+  const machineBefore = readMachineProcessMicros();
   return () => {
     const wallMicros = Number((process.hrtime.bigint() - started) / 1000n);
+    const machineNow = readMachineProcessMicros();
     const result: Record<string, number | null> = {};
+    let ours = 0;
     processes.forEach((p, i) => {
       const now = readCpuMicros(p.pid);
       const then = before[i];
-      result[p.label] = now === null || then === null || wallMicros <= 0 ? null : Math.round(((now - then) / wallMicros) * 100);
+      const used = now === null || then === null ? null : now - then;
+      if (used !== null) ours += used;
+      result[p.label] = used === null || wallMicros <= 0 ? null : Math.round((used / wallMicros) * 100);
     });
+    if (processes.length > 0) {
+      const machine = machineNow === null || machineBefore === null ? null : machineNow - machineBefore;
+      result[OTHERS] = machine === null || wallMicros <= 0 ? null : Math.max(0, Math.round(((machine - ours) / wallMicros) * 100));
+    }
     return result;
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCpuMicros, startCpuWatch } from './cpu-time.ts';
+import { readCpuMicros, readMachineProcessMicros, startCpuWatch } from './cpu-time.ts';
 import { RssSampler, readRssBytes } from './rss.ts';
 
 // A pid above Linux's pid_max ceiling (2^22) cannot exist.
@@ -21,6 +21,12 @@ describe.runIf(process.platform === 'linux')('/proc readers', () => {
     expect(block[0]).toBe(1);
   });
 
+  it('counts the whole machine at least as busy as this process', () => {
+    const machine = readMachineProcessMicros()!;
+    const self = readCpuMicros(process.pid)!;
+    expect(machine).toBeGreaterThanOrEqual(self);
+  });
+
   it('counts CPU time spent, in % of a core', () => {
     const watch = startCpuWatch([{ label: 'self', pid: process.pid }, { label: 'gone', pid: NO_SUCH_PID }]);
     const before = readCpuMicros(process.pid)!;
@@ -30,5 +36,6 @@ describe.runIf(process.platform === 'linux')('/proc readers', () => {
     const cpu = watch();
     expect(cpu.self).toBeGreaterThan(0);
     expect(cpu.gone).toBeNull();
+    expect(cpu.others).toBeGreaterThanOrEqual(0);
   });
 });

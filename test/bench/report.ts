@@ -30,7 +30,7 @@ export interface ScenarioRecord {
   cpu?: { tunnelSide: Record<string, number | null>; baselineSide: Record<string, number | null> };
   rounds: number;
   roundRatios: number[];
-  /** The machine while the scenario ran: other busy processes make every ratio pessimistic. */
+  /** The machine the scenario ran on, and its 1-minute load average at the end. */
   machine?: { cores: number; loadAverage1m: number };
   target: string;
   pass: boolean;
@@ -139,7 +139,7 @@ export function failedRecord(scenario: string, error: Error, target: string): Sc
 }
 
 export function formatTable(records: readonly ScenarioRecord[]): string {
-  const header = ['scenario', 'tunnel fr/s', 'base fr/s', 'ratio', 'tunnel MB/s', 'base MB/s', 'p50 µs t/b', 'p99 µs t/b', 'RSS MB', 'CPU% t/r/g', 'verdict'];
+  const header = ['scenario', 'tunnel fr/s', 'base fr/s', 'ratio', 'tunnel MB/s', 'base MB/s', 'p50 µs t/b', 'p99 µs t/b', 'RSS MB', 'CPU% t/r/g/o', 'verdict'];
   const rows = records
     .filter((r) => r.scenario !== 'memory')
     .map((r) => [
@@ -160,13 +160,13 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
     parts.push(grid([header, ...rows]));
     parts.push('Targets: ' + records.filter((r) => r.scenario !== 'memory').map((r) => `${r.scenario}: ${r.target}`).join('; '));
   }
-  const loads = records.map((r) => r.machine?.loadAverage1m).filter((l): l is number => l !== undefined);
   const cores = records.find((r) => r.machine)?.machine?.cores;
-  if (loads.length > 0 && cores) {
-    const busy = Math.max(...loads) > cores;
+  const others = records.map((r) => r.cpu?.tunnelSide.others).filter((o): o is number => typeof o === 'number');
+  if (cores && others.length > 0) {
+    const worst = Math.max(...others);
     parts.push(
-      `Machine: ${cores} cores; 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the end of each scenario` +
-        (busy ? ' — other processes were competing for the CPU, so ratios are pessimistic' : ''),
+      `Machine: ${cores} cores. CPU% is of one core, during the tunnel's measuring windows: t tunnel, r responder, g load generator, o every other process. ` +
+        (worst >= 20 ? `Other processes took up to ${worst}% of a core, so these ratios are pessimistic.` : 'Other processes were quiet.'),
     );
   }
   const memory = records.find((r) => r.scenario === 'memory');
@@ -203,11 +203,11 @@ function formatMemory(r: ScenarioRecord): string {
   return grid(rows) + `\nStall bound = idle of that process (${f(m.stall.idleMB)}) + 2 × the request bytes the load can have in flight.`;
 }
 
-/** Tunnel / responder / generator CPU while the tunnel side was measured. */
+/** Tunnel / responder / generator / other processes' CPU while the tunnel side was measured. */
 function cpuCell(r: ScenarioRecord): string {
   const c = r.cpu?.tunnelSide;
   if (!c) return '—';
-  return ['tunnel', 'responder', 'generator'].map((k) => (c[k] === null || c[k] === undefined ? '?' : String(Math.round(c[k]!)))).join('/');
+  return ['tunnel', 'responder', 'generator', 'others'].map((k) => (c[k] === null || c[k] === undefined ? '?' : String(Math.round(c[k]!)))).join('/');
 }
 
 function verdict(r: ScenarioRecord): string {
