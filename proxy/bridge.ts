@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { ApiStats, ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
 import { formatBytes } from '../shared/format.ts';
-import type { DialError } from './dial.ts';
+import { underlyingSocket, type DialError } from './dial.ts';
 import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES } from './framing.ts';
 import { Counter } from './traffic.ts';
 
@@ -98,6 +98,8 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   #clientPausedBy = new Set<'hold' | 'send'>();
   #brokerPaused = false;
   #clientEnded = false;
+  #brokerSocket: Duplex | null = null;
+  #clientCorked = false;
   #keepalive: NodeJS.Timeout | null = null;
   /** Half-close: waiting for in-flight answers before closing the WebSocket. */
   #drainTimer: NodeJS.Timeout | null = null;
@@ -174,6 +176,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
       return;
     }
     this.#ws = ws;
+    this.#brokerSocket = underlyingSocket(ws) ?? null;
     this.#state = 'open';
     ws.on('message', this.#onBrokerMessage);
     ws.on('pong', () => (this.#alive = true));
@@ -204,11 +207,16 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   // ---- client -> broker ----
 
   #onClientData = (chunk: Buffer): void => {
+    // Every frame of this chunk leaves in one write to the broker's socket.
+    const socket = this.#brokerSocket;
+    socket?.cork();
     try {
       this.#splitter.push(chunk, this.#onClientFrame);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.#close({ code: err.code, message: `${err.message}; connection closed`, level: 'error' });
+    } finally {
+      socket?.uncork();
     }
   };
 
@@ -313,6 +321,12 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     if (this.#state === 'closed' || this.#client.destroyed) return;
     this.toClient.add(frame.length);
     this.#options.traffic.toClient.add(frame.length);
+    // Responses that arrive in one tick (ws parses many messages per read) go out in one write.
+    if (!this.#clientCorked) {
+      this.#clientCorked = true;
+      this.#client.cork();
+      process.nextTick(this.#uncorkClient);
+    }
     if (!this.#client.write(frame) && !this.#brokerPaused && this.#ws) {
       this.#brokerPaused = true;
       this.#ws.pause();
@@ -322,6 +336,11 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
       });
     }
   }
+
+  #uncorkClient = (): void => {
+    this.#clientCorked = false;
+    this.#client.uncork();
+  };
 
   #onBrokerClose(code: number, reason: string): void {
     if (this.#state === 'closed') return;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import WebSocket from 'ws';
 import { ShimError } from '../shared/errors.ts';
@@ -63,13 +63,26 @@ export function loadCa(path: string | undefined): string | undefined {
 
 const proxyAgents = new Map<string, Agent>();
 
-function agentFor(target: DialTarget): Agent | undefined {
+/** The TCP (or TLS) socket under each WebSocket we opened, for write batching. */
+const underlying = new WeakMap<WebSocket, Duplex>();
+
+/**
+ * The socket beneath `ws`: corking it around a burst of sends turns one write
+ * system call per frame into one per burst (ws nests its own cork/uncork).
+ */
+export function underlyingSocket(ws: WebSocket): Duplex | undefined {
+  return underlying.get(ws);
+}
+
+async function agentFor(target: DialTarget): Promise<Agent | undefined> {
   const httpEquivalent = target.url.replace(/^ws/, 'http');
   const proxy = target.httpProxy ?? getProxyForUrl(httpEquivalent);
   if (!proxy) return undefined;
   // One agent per proxy URL; agents are stateless enough to share across tunnels.
   let agent = proxyAgents.get(proxy);
   if (!agent) {
+    // Loaded only when a proxy is in use: most people have none, and it is not small.
+    const { HttpsProxyAgent } = await import('https-proxy-agent');
     agent = new HttpsProxyAgent(proxy, { keepAlive: false });
     proxyAgents.set(proxy, agent);
   }
@@ -87,7 +100,8 @@ export function describeUrl(url: string): string {
 }
 
 /** One attempt: resolves with an open socket or rejects with a DialError. */
-export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
+export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
+  const agent = await agentFor(target);
   return new Promise((resolve, reject) => {
     const where = describeUrl(target.url);
     let ws: WebSocket;
@@ -96,7 +110,7 @@ export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSi
         headers: target.headers,
         ca: target.ca,
         rejectUnauthorized: target.rejectUnauthorized,
-        agent: agentFor(target),
+        agent,
         handshakeTimeout: timeoutMs,
         perMessageDeflate: false,
         maxPayload: target.maxPayload,
@@ -107,6 +121,7 @@ export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSi
       return;
     }
     ws.binaryType = 'nodebuffer';
+    ws.once('upgrade', (res) => underlying.set(ws, res.socket));
     let settled = false;
     const finish = (err: DialError | null) => {
       if (settled) return;

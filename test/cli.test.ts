@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ApiKey } from '../proxy/kafka/api-keys.ts';
+import { requestFrame, responseFrame } from '../proxy/kafka/test-frames.ts';
 import { FrameReader, connectClient, kafkaFrame, startTestBroker } from './support/sockets.ts';
 import { startCli, type RunningCli } from './support/process.ts';
 
@@ -18,17 +20,21 @@ function cli(args: string[]): RunningCli {
 
 describe('kafka-websocket-proxy (process)', () => {
   it('is a drop-in for the original: -port and -broker forward frames, log each connection, stop on SIGTERM', async () => {
-    const broker = await startTestBroker();
+    // A broker answering each Produce v0 (acks=1) by its correlation id, as Kafka does.
+    const broker = await startTestBroker({
+      onMessage: (ws, data) => ws.send(responseFrame(ApiKey.Produce, 0, data.readInt32BE(8), (w) => w.writeInt32(0))),
+    });
     cleanups.push(() => broker.close());
     const proxy = cli(['-port', '0', '-broker', `127.0.0.1:${broker.port}`]);
     const [, port] = await proxy.waitFor(/Kafka bootstrap address: localhost:(\d+)/);
 
     const socket = await connectClient(Number(port));
     const reader = new FrameReader(socket);
-    const frames = Array.from({ length: 50 }, (_, i) => kafkaFrame(`frame ${i}`));
-    socket.write(Buffer.concat(frames));
-    expect(await reader.waitFor(50)).toEqual(frames);
-    expect(broker.received).toEqual(frames);
+    const requests = Array.from({ length: 50 }, (_, i) => requestFrame(ApiKey.Produce, 0, i + 1, (w) => w.writeInt16(1).writeInt32(1000).writeInt32(0)));
+    socket.write(Buffer.concat(requests));
+    const responses = await reader.waitFor(50);
+    expect(responses.map((f) => f.readInt32BE(4))).toEqual(requests.map((_, i) => i + 1));
+    expect(broker.received).toEqual(requests);
     socket.end();
     await proxy.waitFor(/Connection 1 from 127\.0\.0\.1:\d+ closed: Client closed its side/);
     expect(proxy.stderr()).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d Connection 1 from 127\.0\.0\.1:\d+$/m);

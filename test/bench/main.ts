@@ -7,7 +7,7 @@ import { probeSession } from './probe.ts';
 import { TARGETS, failedRecord, formatTable, memoryRecord, throughputRecord, type ScenarioRecord } from './report.ts';
 import { Responder } from './responder.ts';
 import { compare, type LoadShape } from './throughput.ts';
-import { SESSION_SWITCH_ENV, TunnelProcess, type ProfileFile } from './tunnel-process.ts';
+import { TunnelProcess, type ProfileFile } from './tunnel-process.ts';
 
 /**
  * `npm run bench`: the tunnel (the real CLI in its own process) against a direct
@@ -197,7 +197,7 @@ async function runSessionComparison(context: Context): Promise<ScenarioRecord> {
     if (onProbe !== 'on' || offProbe !== 'off') {
       notes.push(
         `the Metadata probe found the session ${onProbe} on the "on" side and ${offProbe} on the "off" side ` +
-          `(${SESSION_SWITCH_ENV}=off is how the bench asks for "off"); this ratio does not measure the session`,
+          '(--kafka-aware=false is how the bench asks for "off"); this ratio does not measure the session',
       );
       log(`  note: ${notes[0]}`);
     }

@@ -13,13 +13,6 @@ import { RssSampler } from './rss.ts';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/kafka-websocket-proxy.js', import.meta.url));
 export const PROFILE_DIR = join(ROOT, 'test', 'artifacts', 'prof');
-/**
- * Asks the engine to run without the Kafka-aware session, for the kafka-aware
- * scenario's "off" side. Until the engine honours it, both sides run the same
- * engine; the Metadata probe (probe.ts) says which one each side really ran.
- */
-export const SESSION_SWITCH_ENV = 'KAFKA_WEBSOCKET_SESSION';
-
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
 /** Enough of stderr to explain a failure; a chatty process cannot grow it further. */
@@ -83,8 +76,7 @@ export class TunnelProcess {
     const args = [options.cli ? resolve(options.cli) : CLI, '-port', '0', '-broker', `127.0.0.1:${options.brokerPort}`, '--quiet'];
     if (options.compat) args.push('--compat', options.compat);
     const env = { ...process.env };
-    if (options.session === 'off') env[SESSION_SWITCH_ENV] = 'off';
-    else delete env[SESSION_SWITCH_ENV];
+    if (options.session === 'off') args.push('--kafka-aware=false');
     const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
     let stdout = '';
