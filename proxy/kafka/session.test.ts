@@ -133,6 +133,21 @@ describe('KafkaSession pairing and stats', () => {
     expect(h.events[0].message).toContain('correlation id 99');
   });
 
+  it('takes a response it cannot match as the answer to the oldest request, so nothing stays in flight for ever', () => {
+    const h = harness();
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 1, (w) => w.writeInt32(0)));
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 2, (w) => w.writeInt32(0)));
+    expect(h.session.inFlight).toBe(2);
+    const odd = responseFrame(ApiKey.Metadata, 0, 77, metadataV0Body);
+    expect(h.session.brokerFrame(odd)).toBe(odd);
+    expect(h.session.inFlight).toBe(1);
+    expect(h.stats.inFlight).toBe(1);
+    // The next answer still pairs with its own request.
+    h.session.brokerFrame(responseFrame(ApiKey.Metadata, 0, 2, metadataV0Body));
+    expect(h.session.inFlight).toBe(0);
+    expect(h.stats.snapshot()[0]).toMatchObject({ requests: 2, responses: 1 });
+  });
+
   it('forwards a frame too short to be a request, and never throws on one from the broker', () => {
     const h = harness();
     expect(h.session.clientFrame(Buffer.from([0, 0, 0, 2, 0, 1]))).toBe('forward');

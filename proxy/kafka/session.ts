@@ -201,7 +201,7 @@ export class KafkaSession {
         'parse-warning',
         `Broker sent a response with correlation id ${correlationId}, which matches no request in flight; passed through unchanged`,
       );
-      return frame;
+      return this.#answerOldest(frame);
     }
     if (entry.seq !== this.#frontSeq) this.#settleSkipped(correlationId);
     this.#pending.delete(correlationId);
@@ -331,6 +331,25 @@ export class KafkaSession {
    * just answered were skipped by the broker. An ApiVersions among them gets our
    * answer (the broker is 0.8-era); anything else will never be answered.
    */
+  /**
+   * Kafka answers in order, so a response we cannot match still answers the
+   * oldest request: stop waiting for that one. Traffic we cannot pair (not Kafka,
+   * or out of step) then never leaves phantom requests "in flight".
+   */
+  #answerOldest(frame: Buffer): Buffer | null {
+    const oldest = this.#pending.entries().next();
+    if (oldest.done) return frame;
+    const [id, p] = oldest.value;
+    if (p.timer) clearTimeout(p.timer);
+    this.#pending.delete(id);
+    this.#frontSeq = p.seq + 1;
+    for (const s of this.#options.stats) s.abandon(1);
+    if (this.#queued === 0) return frame;
+    this.#options.sendToClient(frame);
+    this.#flush();
+    return null;
+  }
+
   #settleSkipped(correlationId: number): void {
     for (const [id, p] of this.#pending) {
       if (id === correlationId) return;
