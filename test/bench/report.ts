@@ -81,6 +81,22 @@ export function throughputRecord(
   return record;
 }
 
+
+/** The throughput fields of a record that measured none (memory, or a failed scenario). */
+const NO_THROUGHPUT = {
+  baseline: null,
+  tunnelFramesPerSec: null,
+  directFramesPerSec: null,
+  ratio: null,
+  tunnelMBps: null,
+  directMBps: null,
+  p50us: null,
+  p99us: null,
+  directP50us: null,
+  directP99us: null,
+  addedP50us: null,
+} as const;
+
 export function memoryRecord(m: MemoryResult): ScenarioRecord {
   const growthOk = m.stall.growthMB <= m.stall.growthLimitMB;
   const floodBounded = m.flood.secondHalfPeakMB <= m.flood.firstHalfPeakMB + m.stall.growthLimitMB;
@@ -93,17 +109,7 @@ export function memoryRecord(m: MemoryResult): ScenarioRecord {
   ];
   return {
     scenario: 'memory',
-    baseline: null,
-    tunnelFramesPerSec: null,
-    directFramesPerSec: null,
-    ratio: null,
-    tunnelMBps: null,
-    directMBps: null,
-    p50us: null,
-    p99us: null,
-    directP50us: null,
-    directP99us: null,
-    addedP50us: null,
+    ...NO_THROUGHPUT,
     rssMB: round(m.idleMB, 1),
     rounds: 1,
     roundRatios: [],
@@ -117,17 +123,7 @@ export function memoryRecord(m: MemoryResult): ScenarioRecord {
 export function failedRecord(scenario: string, error: Error, target: string): ScenarioRecord {
   return {
     scenario,
-    baseline: null,
-    tunnelFramesPerSec: null,
-    directFramesPerSec: null,
-    ratio: null,
-    tunnelMBps: null,
-    directMBps: null,
-    p50us: null,
-    p99us: null,
-    directP50us: null,
-    directP99us: null,
-    addedP50us: null,
+    ...NO_THROUGHPUT,
     rssMB: null,
     rounds: 0,
     roundRatios: [],
