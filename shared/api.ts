@@ -1,5 +1,5 @@
 import type { Profile, ProfileInput } from './profile.ts';
-import type { TunnelEvent, TunnelSnapshot } from './stats.ts';
+import type { ThroughputSample, TunnelEvent, TunnelSnapshot } from './stats.ts';
 
 /**
  * The one contract between the dashboard and whatever hosts the engine. Electron's
@@ -49,6 +49,8 @@ export interface InvokeChannels {
   'tunnels:stop': [[id: string], TunnelSnapshot];
   'tunnels:snapshots': [[], TunnelSnapshot[]];
   'tunnels:events': [[options: { tunnelId?: string; limit?: number }], TunnelEvent[]];
+  /** Up to the last five minutes of 1 Hz rate samples, oldest first; [] for an id with none. */
+  'tunnels:history': [[id: string], ThroughputSample[]];
   'tunnels:test': [[profile: ProfileInput], ConnectionTestResult];
   'clipboard:write': [[text: string], void];
 }
@@ -76,6 +78,7 @@ export const INVOKE_CHANNELS = [
   'tunnels:stop',
   'tunnels:snapshots',
   'tunnels:events',
+  'tunnels:history',
   'tunnels:test',
   'clipboard:write',
 ] as const satisfies readonly InvokeChannel[];

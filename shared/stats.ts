@@ -135,3 +135,29 @@ export function stoppedSnapshot(id: string): TunnelSnapshot {
     legacyBroker: false,
   };
 }
+
+/** How far back the throughput chart looks, and so how many 1 Hz samples the host keeps. */
+export const THROUGHPUT_HISTORY_SECONDS = 5 * 60;
+
+/**
+ * One per-second reading of a tunnel's rates, kept by the host whether or not a
+ * dashboard is open, so a window that opens late still draws the last minutes.
+ */
+export interface ThroughputSample {
+  /** Epoch milliseconds on the host's clock. */
+  time: number;
+  toBrokerBytesPerSec: number;
+  toClientBytesPerSec: number;
+  toBrokerFramesPerSec: number;
+  toClientFramesPerSec: number;
+}
+
+export function throughputSample(snapshot: Pick<TunnelSnapshot, 'toBroker' | 'toClient'>, time: number): ThroughputSample {
+  return {
+    time,
+    toBrokerBytesPerSec: snapshot.toBroker.bytesPerSec,
+    toClientBytesPerSec: snapshot.toClient.bytesPerSec,
+    toBrokerFramesPerSec: snapshot.toBroker.framesPerSec,
+    toClientFramesPerSec: snapshot.toClient.framesPerSec,
+  };
+}

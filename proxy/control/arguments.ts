@@ -25,6 +25,7 @@ export const argumentSchemas = {
   'tunnels:events': z.tuple([
     z.object({ tunnelId: id.optional(), limit: z.number().int().min(0).max(10_000).optional() }).strict(),
   ]),
+  'tunnels:history': z.tuple([id]),
   'tunnels:test': z.tuple([z.unknown()]),
   'clipboard:write': z.tuple([z.string().max(64 * 1024)]),
 } satisfies Record<InvokeChannel, z.ZodType>;

@@ -73,6 +73,8 @@ describe('ControlService', () => {
     await expect(service.invoke('tunnels:start', ['a', 'b'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(service.invoke('tunnels:events', [{ limit: -1 }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(service.invoke('profiles:export', [{ includeSecrets: 'yes' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(service.invoke('tunnels:history', [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(service.invoke('tunnels:history', [{ id: 'prod' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(service.invoke('shell:exec' as never, [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
@@ -172,7 +174,8 @@ describe('ControlService', () => {
 
     pushes.dispose();
     expect(manager.listenerCount('event')).toBe(0);
-    expect(manager.listenerCount('state')).toBe(0);
+    // What stays is the throughput history's own listener, which samples with no window open.
+    expect(manager.listenerCount('state')).toBe(1);
     const count = pushes.seen.length;
     await new Promise((r) => setTimeout(r, 100));
     expect(pushes.seen.length).toBe(count);
@@ -240,6 +243,31 @@ describe('ControlService', () => {
     await service.invoke('tunnels:test', [input({ headers: [{ name: 'Authorization', secret: true }] })]);
     expect(seen).toEqual(['kept']);
     await expect(service.invoke('tunnels:test', [input({ listenPort: -1 })])).rejects.toMatchObject({ code: 'INVALID_PROFILE' });
+  });
+
+  it('keeps the last 300 rate samples per tunnel with no one listening, and answers [] for an id without any', async () => {
+    const { service, manager } = setup({ historyIntervalMs: 1 });
+    expect(await service.invoke('tunnels:history', ['prod'])).toEqual([]);
+    await service.invoke('profiles:save', [input()]);
+    await service.invoke('tunnels:start', ['prod']);
+    // The ring fills up, then rolls: its oldest sample moves on and the count stays.
+    await expect.poll(async () => (await service.invoke('tunnels:history', ['prod'])).length, { timeout: 20_000, interval: 20 }).toBe(300);
+    const full = await service.invoke('tunnels:history', ['prod']);
+    await expect.poll(async () => (await service.invoke('tunnels:history', ['prod']))[0].time, { timeout: 20_000, interval: 20 }).toBeGreaterThan(full[0].time);
+    const rolled = await service.invoke('tunnels:history', ['prod']);
+    expect(rolled).toHaveLength(300);
+    expect(rolled[0]).toEqual({ time: expect.any(Number), toBrokerBytesPerSec: 0, toClientBytesPerSec: 0, toBrokerFramesPerSec: 0, toClientFramesPerSec: 0 });
+    const times = rolled.map((s) => s.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(await service.invoke('tunnels:history', ['other'])).toEqual([]);
+
+    // A stopped tunnel keeps its history; deleting the profile drops it.
+    await service.invoke('tunnels:stop', ['prod']);
+    expect((await service.invoke('tunnels:history', ['prod'])).length).toBe(300);
+    await service.invoke('profiles:delete', ['prod']);
+    expect(await service.invoke('tunnels:history', ['prod'])).toEqual([]);
+    service.dispose();
+    expect(manager.listenerCount('state')).toBe(0);
   });
 
   it('reports app info and writes the clipboard through the host', async () => {

@@ -13,6 +13,7 @@ import type { TunnelManager } from '../manager.ts';
 import { isInvokeChannel, parseArgs, parseProfile, type ParsedArgs } from './arguments.ts';
 import { exportProfiles, parseProfilesJson, planImport } from './profile-transfer.ts';
 import { keepStoredSecrets } from './secrets.ts';
+import { ThroughputRecorder } from './throughput-recorder.ts';
 
 /**
  * The one implementation of the dashboard contract (shared/api.ts). Electron's IPC
@@ -43,6 +44,10 @@ export interface ControlServiceOptions {
   testConnection?: TestConnection;
   /** How often 'push:stats' goes out while someone listens. Default 1000 ms. */
   statsIntervalMs?: number;
+  /** How often the throughput history takes a sample. Default 1000 ms. */
+  historyIntervalMs?: number;
+  /** Samples kept per tunnel for 'tunnels:history'. Default 300 (five minutes). */
+  historySamples?: number;
   platform?: string;
 }
 
@@ -64,6 +69,7 @@ export class ControlService {
   readonly #manager: TunnelManager;
   readonly #listeners = new Map<PushListener, PushOptions>();
   readonly #handlers: Handlers;
+  readonly #history: ThroughputRecorder;
   #statsTimer: NodeJS.Timeout | null = null;
   #attached = false;
   #disposed = false;
@@ -76,6 +82,9 @@ export class ControlService {
     this.#options = options;
     this.#repository = options.repository;
     this.#manager = options.manager;
+    // Sampled whether or not anyone listens: the point is a chart that is already
+    // full when a window opens.
+    this.#history = new ThroughputRecorder({ manager: options.manager, intervalMs: options.historyIntervalMs, capacity: options.historySamples });
     this.#handlers = {
       'app:info': async () => this.#info(),
       'profiles:list': async () => (await this.#repository.list()).map(redactProfile),
@@ -87,6 +96,7 @@ export class ControlService {
       'tunnels:stop': ([id]) => this.#manager.stop(id),
       'tunnels:snapshots': () => this.#snapshots(),
       'tunnels:events': async ([options]) => this.#manager.events(options),
+      'tunnels:history': async ([id]) => this.#history.history(id),
       'tunnels:test': ([input]) => this.#test(input),
       'clipboard:write': ([text]) => this.#clipboard(text),
     };
@@ -112,6 +122,7 @@ export class ControlService {
 
   dispose(): void {
     this.#disposed = true;
+    this.#history.dispose();
     this.#listeners.clear();
     this.#updateSubscriptions();
   }
@@ -141,6 +152,7 @@ export class ControlService {
     if (!(await this.#repository.get(id))) throw new ShimError('NOT_FOUND', `There is no profile with id ${id}`);
     await this.#manager.remove(id);
     await this.#repository.delete(id);
+    this.#history.forget(id);
     await this.#profilesChanged();
   }
 
