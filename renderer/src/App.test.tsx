@@ -1,11 +1,11 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ShimError } from '../../shared/errors.ts';
 import { stoppedSnapshot } from '../../shared/stats.ts';
 import { App } from './App.tsx';
 import type { ThroughputSeries } from './state/throughput-history.ts';
-import { apiStats, dashboardApi, makeProfile, runningSnapshot } from './testing/fake-api.ts';
+import { apiStats, dashboardApi, makeProfile, runningSnapshot, textFile } from './testing/fake-api.ts';
 
 // jsdom has no canvas and no matchMedia, which uPlot needs; the chart is covered by
 // the browser end-to-end test (test/browser/dashboard.test.ts).
@@ -88,6 +88,40 @@ describe('App', () => {
     fail = false;
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('switch', { name: 'Tunnel Alpha' })).toBeTruthy();
+  });
+
+  it('seeds the chart from the host when a tunnel is shown, then appends live pushes', async () => {
+    const now = Date.now();
+    const sample = (ago: number) => ({ time: now - ago, toBrokerBytesPerSec: 100, toClientBytesPerSec: 50, toBrokerFramesPerSec: 1, toClientFramesPerSec: 1 });
+    const api = dashboardApi([makeProfile(), makeProfile({ id: 'bravo', name: 'Bravo', listenPort: 9093 })], [runningSnapshot('alpha')]).handle(
+      'tunnels:history',
+      (id) => (id === 'alpha' ? [sample(3000), sample(2000), sample(1000)] : [sample(1000)]),
+    );
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByTestId('chart').textContent).toBe('3 samples'));
+    expect(api.callsTo('tunnels:history')).toEqual([['alpha']]);
+    act(() => {
+      api.push('push:stats', [runningSnapshot('alpha')]);
+    });
+    expect(screen.getByTestId('chart').textContent).toBe('4 samples');
+
+    fireEvent.click(screen.getByRole('button', { name: /Bravo/ }));
+    await waitFor(() => expect(screen.getByTestId('chart').textContent).toBe('1 samples'));
+    expect(api.callsTo('tunnels:history')).toEqual([['alpha'], ['bravo']]);
+  });
+
+  it('imports profiles from the sidebar and lists them at once', async () => {
+    const api = dashboardApi([makeProfile()]).handle('profiles:import', () => ({ imported: 1, renamed: [{ from: 'alpha', to: 'alpha-2' }] }));
+    render(<App api={api} />);
+    await screen.findByRole('switch', { name: 'Tunnel Alpha' });
+    api.handle('profiles:list', () => [makeProfile(), makeProfile({ id: 'alpha-2', name: 'Alpha copy', listenPort: 9093 })]);
+    await act(async () => {
+      fireEvent.change(screen.getByTestId('import-file'), { target: { files: [textFile('profiles.json', '{"profiles":[]}')] } });
+    });
+    const sidebar = screen.getByRole('navigation', { name: 'Tunnels' });
+    expect((await within(sidebar).findByRole('status')).textContent).toContain('Imported 1 profile (1 renamed: alpha -> alpha-2)');
+    expect(api.callsTo('profiles:import')).toEqual([['{"profiles":[]}']]);
+    expect(screen.getByRole('switch', { name: 'Tunnel Alpha copy' })).toBeTruthy();
   });
 
   it('logs pushed events under the tunnel they belong to', async () => {

@@ -1,8 +1,9 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { KafkaTunnelsApi } from '../../shared/api.ts';
 import type { Profile } from '../../shared/profile.ts';
 import { stoppedSnapshot } from '../../shared/stats.ts';
 import type { BridgeStatus } from './bridge/browser-bridge.ts';
+import { ProfileTransfer } from './components/ProfileTransfer.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { TunnelDetail } from './components/TunnelDetail.tsx';
 import { ProfileEditor } from './editor/ProfileEditor.tsx';
@@ -20,7 +21,7 @@ export interface AppProps {
 
 export function App({ api, onStatus }: AppProps) {
   const data = useDashboard(api, onStatus);
-  const { profiles, snapshots, applySnapshot, applyProfiles, history } = data;
+  const { profiles, snapshots, applySnapshot, applyProfiles, history, seedHistory, generation } = data;
   const [chosen, setView] = useState<View>({ kind: 'none' });
   const view = resolveView(chosen, profiles);
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
@@ -81,6 +82,12 @@ export function App({ api, onStatus }: AppProps) {
   const selected = profiles.find((p) => p.id === selectedId) ?? null;
   const others = useMemo(() => profiles.filter((p) => p.id !== selectedId), [profiles, selectedId]);
   const snapshotOf = (id: string) => snapshots.get(id) ?? stoppedSnapshot(id);
+
+  // The chart opens on the host's last five minutes, and fills any gap after a reconnect.
+  const shownTunnel = view.kind === 'tunnel' ? selectedId : null;
+  useEffect(() => {
+    if (shownTunnel) seedHistory(shownTunnel);
+  }, [shownTunnel, seedHistory, generation]);
 
   if (data.phase !== 'ready') {
     return <StartupScreen phase={data.phase} error={data.loadError} connection={data.connection} hasBridge={Boolean(onStatus)} onRetry={data.reload} />;
@@ -152,10 +159,13 @@ export function App({ api, onStatus }: AppProps) {
         onToggle={(id, on) => void toggle(id, on)}
         onNew={() => setView({ kind: 'new' })}
         footer={
-          <span className="about num">
-            <span className={`dot dot-${data.connection === 'open' ? 'running' : 'error'}`} aria-hidden="true" />
-            {data.info ? `v${data.info.version} · ${data.info.host === 'electron' ? 'Desktop' : 'Headless dashboard'}` : ''}
-          </span>
+          <>
+            <ProfileTransfer api={api} onImported={applyProfiles} />
+            <span className="about num">
+              <span className={`dot dot-${data.connection === 'open' ? 'running' : 'error'}`} aria-hidden="true" />
+              {data.info ? `v${data.info.version} · ${data.info.host === 'electron' ? 'Desktop' : 'Headless dashboard'}` : ''}
+            </span>
+          </>
         }
       />
       <main className="main">

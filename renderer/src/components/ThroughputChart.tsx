@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatRate } from '../../../shared/format.ts';
 import { formatClock } from '../format.ts';
-import { HISTORY_SECONDS, type ThroughputSeries } from '../state/throughput-history.ts';
+import { HISTORY_SECONDS, chartData, type ThroughputSeries } from '../state/throughput-history.ts';
 import { cssColor, useColorScheme } from '../theme.ts';
 
 /** Bytes per second each way over the last five minutes, drawn by uPlot. */
@@ -55,8 +55,7 @@ export function ThroughputChart({ series }: { series: ThroughputSeries }) {
         { label: 'Broker → client', stroke: toClient, width: 1.5, fill: `${toClient}22`, points: { show: false } },
       ],
     };
-    const s = latest.current;
-    const chart = new uPlot(options, [s.time, s.toBroker, s.toClient], el);
+    const chart = new uPlot(options, chartData(latest.current), el);
     plot.current = chart;
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT }));
     resize.observe(el);
@@ -68,7 +67,7 @@ export function ThroughputChart({ series }: { series: ThroughputSeries }) {
   }, [scheme]);
 
   useEffect(() => {
-    plot.current?.setData([series.time, series.toBroker, series.toClient]);
+    plot.current?.setData(chartData(series));
   }, [series]);
 
   const last = series.time.length - 1;

@@ -8,7 +8,8 @@ import { ThroughputHistory } from './throughput-history.ts';
 
 /**
  * Everything the dashboard shows, kept current from the host: one fetch when the
- * page opens (and after a reconnect), then pushes. Subscribing first and
+ * page opens (and after a reconnect), then pushes; a tunnel's throughput history
+ * is fetched when it is shown (seedHistory). Subscribing first and
  * fetching second means nothing that happens in between is lost.
  */
 
@@ -24,6 +25,8 @@ export interface DashboardState {
   connection: BridgeStatus;
   /** Wall clock of the last stats push, so ages tick with the numbers. */
   now: number;
+  /** Counts (re)loads; a view that fetches more on load keys its effect on it. */
+  generation: number;
 }
 
 export interface Dashboard extends DashboardState {
@@ -31,6 +34,8 @@ export interface Dashboard extends DashboardState {
   /** Applies a snapshot returned by start/stop before the next push arrives. */
   applySnapshot: (snapshot: TunnelSnapshot) => void;
   applyProfiles: (profiles: Profile[]) => void;
+  /** Fetches the host's recent throughput for one tunnel into `history`. */
+  seedHistory: (id: string) => void;
 }
 
 function byId(snapshots: readonly TunnelSnapshot[]): Map<string, TunnelSnapshot> {
@@ -49,6 +54,8 @@ export function useDashboard(api: KafkaTunnelsApi, onStatus?: (listener: (status
   const [now, setNow] = useState(() => Date.now());
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  // `history` is mutable; this re-renders the chart once a seed lands.
+  const [, setSeeded] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -102,5 +109,34 @@ export function useDashboard(api: KafkaTunnelsApi, onStatus?: (listener: (status
     setSnapshots((current) => new Map(current).set(snapshot.id, snapshot));
   }, []);
 
-  return { phase, loadError, info, profiles, snapshots, events, history, connection, now, reload, applySnapshot, applyProfiles: setProfiles };
+  const seedHistory = useCallback(
+    (id: string) => {
+      api.invoke('tunnels:history', id).then(
+        (samples) => {
+          history.seed(id, samples);
+          setSeeded((n) => n + 1);
+        },
+        // Without the host's history the chart fills from the pushes, as it always could.
+        () => undefined,
+      );
+    },
+    [api, history],
+  );
+
+  return {
+    phase,
+    loadError,
+    info,
+    profiles,
+    snapshots,
+    events,
+    history,
+    connection,
+    now,
+    generation,
+    reload,
+    applySnapshot,
+    applyProfiles: setProfiles,
+    seedHistory,
+  };
 }

@@ -80,5 +80,16 @@ export function dashboardApi(profiles: Profile[], snapshots: TunnelSnapshot[] = 
     .handle('app:info', () => ({ version: '1.2.3', host: 'dashboard', platform: 'linux', secretStorage: false }))
     .handle('profiles:list', () => profiles)
     .handle('tunnels:snapshots', () => snapshots)
-    .handle('tunnels:events', () => []);
+    .handle('tunnels:events', () => [])
+    .handle('tunnels:history', () => []);
+}
+
+/**
+ * A File as a file input hands it over. jsdom's File has no text(), which every
+ * browser and Electron have; the component reads files with it.
+ */
+export function textFile(name: string, content: string): File {
+  const file = new File([content], name, { type: 'application/json' });
+  if (typeof file.text !== 'function') Object.defineProperty(file, 'text', { value: async () => content });
+  return file;
 }
