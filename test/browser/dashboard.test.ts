@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -214,4 +214,44 @@ describe('headless dashboard in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it('opens on the host\'s recent throughput, and exports and imports profiles from the sidebar', async () => {
+    // The tunnel from the previous test is stopped: no push can add a sample, so
+    // whatever the chart draws in a fresh page came from 'tunnels:history'.
+    const { page, problems } = await openPage();
+    await page.goto(dashboard.url);
+    await page.getByRole('button', { name: /E2E tunnel/ }).click();
+    await page.getByRole('heading', { level: 1, name: 'E2E tunnel' }).waitFor();
+    expect(await page.getByRole('group', { name: 'State' }).textContent()).toContain('Stopped');
+    await expect.poll(() => page.locator('.chart-empty').count()).toBe(0);
+    expect(await page.locator('.legend-value').first().textContent()).toMatch(/\/s$/);
+
+    // Export: secrets stay out by default; the host's JSON arrives as a download.
+    await page.getByRole('button', { name: 'Export profiles…' }).click();
+    const secrets = page.getByRole('checkbox', { name: /Include secret header values/ });
+    expect(await secrets.isChecked()).toBe(false);
+    await secrets.check();
+    await page.getByText(/tokens and passwords in plain text/).waitFor();
+    await screenshots(page, 'dashboard-export');
+    await secrets.uncheck();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
+    expect(download.suggestedFilename()).toBe('kafka-tunnels-profiles.json');
+    const exported = await readFile((await download.path())!, 'utf8');
+    const names = (JSON.parse(exported) as { profiles: { name: string }[] }).profiles.map((p) => p.name);
+    expect(names).toEqual(['Demo broker (built-in)', 'E2E tunnel']);
+    await page.getByText('2 profiles saved to kafka-tunnels-profiles.json, without secret values.').waitFor();
+
+    // Import the same file back: nothing is overwritten, both come in renamed.
+    await page.getByTestId('import-file').setInputFiles({ name: 'kafka-tunnels-profiles.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
+    await page.getByText(/^Imported 2 profiles \(2 renamed: demo -> demo-2, .+ -> .+-2\)$/).waitFor();
+    await expect.poll(() => page.locator('.profile-item').count()).toBe(4);
+    await screenshots(page, 'dashboard-history');
+
+    // A file that is not an export gets the host's sentence.
+    await page.getByTestId('import-file').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{not json') });
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^The file is not valid JSON/);
+    expect(await page.locator('.profile-item').count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
