@@ -152,14 +152,24 @@ export function ProfileTransfer({ api, onImported }: ProfileTransferProps) {
         </div>
       )}
 
-      {message && (
-        <div className={`transfer-message transfer-${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>
-          <span>{message.text}</span>
-          <button type="button" className="btn-close" aria-label="Dismiss message" onClick={() => setMessage(null)}>
-            ×
-          </button>
+      {/* Mounted before it has anything to say: screen readers announce changes to a live region, not its arrival. */}
+      <div role="status">{message?.kind === 'ok' && <MessageBox message={message} onDismiss={() => setMessage(null)} />}</div>
+      {message?.kind === 'error' && (
+        <div role="alert">
+          <MessageBox message={message} onDismiss={() => setMessage(null)} />
         </div>
       )}
+    </div>
+  );
+}
+
+function MessageBox({ message, onDismiss }: { message: Message; onDismiss: () => void }) {
+  return (
+    <div className={`transfer-message transfer-${message.kind}`}>
+      <span>{message.text}</span>
+      <button type="button" className="btn-close" aria-label="Dismiss message" onClick={onDismiss}>
+        ×
+      </button>
     </div>
   );
 }
