@@ -25,9 +25,11 @@ export interface TunnelDetailProps {
 }
 
 /** The address a client should use, before and after the tunnel starts. */
-export function expectedBootstrap(profile: Profile, snapshot: TunnelSnapshot): string {
+/** The address clients should use, or null while the port is still to be chosen (port 0, stopped). */
+export function expectedBootstrap(profile: Profile, snapshot: TunnelSnapshot): string | null {
   if (snapshot.bootstrap) return snapshot.bootstrap;
   if (profile.advertise) return profile.advertise;
+  if (profile.listenPort === 0) return null;
   const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(profile.listenHost);
   return `${loopback ? 'localhost' : profile.listenHost}:${profile.listenPort}`;
 }
@@ -35,6 +37,7 @@ export function expectedBootstrap(profile: Profile, snapshot: TunnelSnapshot): s
 export function TunnelDetail({ profile, snapshot, events, series, now, busy, actionError, onToggle, onEdit, copy }: TunnelDetailProps) {
   const running = snapshot.state === 'running';
   const on = running || snapshot.state === 'starting';
+  const bootstrap = expectedBootstrap(profile, snapshot);
   const target = profile.demoBroker ? 'Built-in demo broker' : (snapshot.brokerUrl ?? profile.broker);
   return (
     <article className="detail" aria-labelledby="detail-title">
@@ -78,7 +81,11 @@ export function TunnelDetail({ profile, snapshot, events, series, now, busy, act
 
       <section className="panel" aria-labelledby="h-connect">
         <h2 id="h-connect">Connect a client</h2>
-        <BootstrapPanel bootstrap={expectedBootstrap(profile, snapshot)} copy={copy} />
+        {bootstrap ? (
+          <BootstrapPanel bootstrap={bootstrap} copy={copy} />
+        ) : (
+          <p className="empty-note">This tunnel takes any free port; start it to get the address clients should use.</p>
+        )}
       </section>
 
       <div className="panel-grid">
