@@ -73,7 +73,10 @@ describe('kcat (librdkafka) through a tunnel', () => {
     expect(requests).toMatchObject({ Produce: expect.any(Number), Fetch: expect.any(Number), ListOffsets: expect.any(Number), Metadata: expect.any(Number) });
     expect(requests.Produce).toBeGreaterThanOrEqual(2);
     expect(broker.stats().ignored).toEqual({});
-    expect(broker.stats().connectionsTotal).toBe(tunnel.snapshot().connections.total);
+    // Nothing went around the tunnel: every broker connection came through it (a client that left
+    // before its WebSocket opened may have been accepted by the tunnel and never reached the broker).
+    expect(broker.stats().connectionsTotal).toBeGreaterThan(0);
+    expect(broker.stats().connectionsTotal).toBeLessThanOrEqual(tunnel.snapshot().connections.total);
   });
 
   it('lists the topics the broker advertises (-L)', async () => {
