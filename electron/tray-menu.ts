@@ -1,6 +1,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { Profile } from '../shared/profile.ts';
 import type { TunnelSnapshot } from '../shared/stats.ts';
+import { plural } from '../shared/format.ts';
 
 /**
  * The tray menu as plain data, built from profiles and tunnel snapshots alone, so
@@ -135,10 +136,6 @@ function tooltip(product: string, running: number, connections: number, failing:
   const parts = running === 0 ? ['no tunnels running'] : [`${plural(running, 'tunnel', 'tunnels')} running`, plural(connections, 'connection', 'connections')];
   if (failing > 0) parts.push(`${failing} failed`);
   return `${product} — ${parts.join(', ')}`;
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 function truncate(text: string, max: number): string {

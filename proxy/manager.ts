@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ShimError } from '../shared/errors.ts';
-import { parseHostPort, type HostPort, type Profile } from '../shared/profile.ts';
+import { parseHostPort, reachableHost, type HostPort, type Profile } from '../shared/profile.ts';
 import { stoppedSnapshot, type TunnelEvent, type TunnelSnapshot } from '../shared/stats.ts';
 import { Tunnel, nextEventSeq, type TunnelOptions } from './tunnel.ts';
 
@@ -199,6 +199,5 @@ export class TunnelManager extends EventEmitter<{ event: [TunnelEvent]; state: [
 function demoAdvertise(profile: Profile): HostPort | undefined {
   if (profile.advertise) return parseHostPort(profile.advertise) ?? undefined;
   if (profile.listenPort === 0) return undefined;
-  const wildcard = profile.listenHost === '0.0.0.0' || profile.listenHost === '::';
-  return { host: wildcard ? '127.0.0.1' : profile.listenHost, port: profile.listenPort };
+  return { host: reachableHost(profile.listenHost), port: profile.listenPort };
 }

@@ -1,9 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ShimError } from '../shared/errors.ts';
-import { brokerUrl, formatHostPort, headersMissingValues, parseHostPort, type HostPort, type Profile } from '../shared/profile.ts';
+import {
+  bootstrapAddress,
+  brokerUrl,
+  formatHostPort,
+  headersMissingValues,
+  isLoopbackHost,
+  parseHostPort,
+  reachableHost,
+  type HostPort,
+  type Profile,
+} from '../shared/profile.ts';
 import { stoppedSnapshot, type EventKind, type EventLevel, type TunnelEvent, type TunnelSnapshot, type TunnelState } from '../shared/stats.ts';
-import { formatBytes } from '../shared/format.ts';
+import { formatBytes, plural } from '../shared/format.ts';
 import { Bridge, type BridgeEvent, type FrameInterceptor, type InterceptorHooks } from './bridge.ts';
 import { describeUrl, dial, loadCa, type DialTarget } from './dial.ts';
 import { listenError } from './listen-errors.ts';
@@ -42,11 +52,6 @@ let eventSeq = 0;
 /** Events across every tunnel share one increasing sequence. */
 export function nextEventSeq(): number {
   return ++eventSeq;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: addresses no other computer can reach. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
@@ -113,7 +118,7 @@ export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
     this.#sampler = setInterval(() => this.#sample(), 1000);
     this.#sampler.unref();
     this.#emitEvent('info', 'tunnel-started', `Listening on ${formatHostPort(this.#listen)}, forwarding to ${describeUrl(this.#target.url)}`);
-    if (!isLoopback(this.profile.listenHost)) {
+    if (!isLoopbackHost(this.profile.listenHost)) {
       this.#emitEvent('warn', 'warning', `Listening on ${this.profile.listenHost}: other computers on the network can reach this tunnel`, {
         code: 'NON_LOOPBACK_BIND',
       });
@@ -229,8 +234,7 @@ export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
 
   #defaultAdvertised(listen: HostPort): HostPort {
     // A wildcard bind has no single address to hand out; loopback is what works locally.
-    const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
-    return { host, port: listen.port };
+    return { host: reachableHost(listen.host), port: listen.port };
   }
 
   #sample(): void {
@@ -243,14 +247,4 @@ export class Tunnel extends EventEmitter<{ event: [TunnelEvent] }> {
     const event: TunnelEvent = { seq: nextEventSeq(), tunnelId: this.id, time: Date.now(), level, kind, message, ...extra };
     this.emit('event', event);
   }
-}
-
-/** What a person types into a client: "localhost:9092" for a loopback listener. */
-export function bootstrapAddress(listen: HostPort): string {
-  const local = listen.host === '127.0.0.1' || listen.host === '::1' || listen.host === '0.0.0.0' || listen.host === '::';
-  return local ? `localhost:${listen.port}` : formatHostPort(listen);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

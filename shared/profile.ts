@@ -76,6 +76,27 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** A listen address meaning "every interface". */
+export function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other computer can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Where a client on this computer reaches a listener bound to `host`: loopback for a wildcard bind. */
+export function reachableHost(host: string): string {
+  if (host === '::') return '::1';
+  return isWildcardHost(host) ? '127.0.0.1' : host;
+}
+
+/** What a person types into a client: "localhost:9092" for a listener on this computer. */
+export function bootstrapAddress(listen: HostPort): string {
+  return isLoopbackHost(listen.host) || isWildcardHost(listen.host) ? `localhost:${listen.port}` : formatHostPort(listen);
+}
+
 /** True when `text` is a ws:// or wss:// URL the bridge can dial. */
 export function isWebSocketUrl(text: string): boolean {
   try {
@@ -228,8 +249,7 @@ export function findPortConflicts(profiles: readonly Pick<Profile, 'id' | 'name'
     if (a.listenPort === 0) continue;
     for (const b of profiles) {
       if (a.id === b.id || a.listenPort !== b.listenPort) continue;
-      const wildcard = (h: string) => h === '0.0.0.0' || h === '::';
-      if (a.listenHost === b.listenHost || wildcard(a.listenHost) || wildcard(b.listenHost)) {
+      if (a.listenHost === b.listenHost || isWildcardHost(a.listenHost) || isWildcardHost(b.listenHost)) {
         conflicts.set(a.id, b.name);
       }
     }

@@ -1,3 +1,4 @@
+import { isWildcardHost } from '../../shared/profile.ts';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { DASHBOARD_TOKEN_PARAM } from '../../shared/dashboard-rpc.ts';
@@ -50,14 +51,13 @@ export interface AccessPolicy {
 }
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
-const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
 export function accessPolicy(options: { token: string; bindHost: string; port: number }): AccessPolicy {
   const { token, port } = options;
   const bound = options.bindHost.includes(':') ? `[${options.bindHost}]` : options.bindHost;
   // Bound to every address, the dashboard cannot know the names it is reached by;
   // the token alone decides then.
-  const anyHost = WILDCARDS.has(options.bindHost);
+  const anyHost = isWildcardHost(options.bindHost);
   const allowedHosts = new Set([...LOOPBACK_NAMES, bound].map((h) => `${h.toLowerCase()}:${port}`));
   const name = cookieName(port);
 

@@ -1,3 +1,4 @@
+import { reachableHost } from '../../shared/profile.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -137,9 +138,8 @@ export function defaultStaticDir(): string {
 
 /** A wildcard bind is reachable at loopback too, and that is the address to print. */
 function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+  const reachable = reachableHost(host);
+  return reachable.includes(':') ? `[${reachable}]` : reachable;
 }
 
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): ShimError {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { ShimError } from '../../shared/errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, formatHostPort, type HostPort } from '../../shared/profile.ts';
+import { DEFAULT_MAX_FRAME_BYTES, formatHostPort, reachableHost, type HostPort } from '../../shared/profile.ts';
 import { ApiKey, apiName } from '../kafka/api-keys.ts';
 import { decodeFetchRequestV0, encodeFetchResponseV0, type FetchRequestV0 } from '../kafka/fetch-v0.ts';
 import { checkFullyRead } from '../kafka/flexible.ts';
@@ -88,7 +88,6 @@ const SHUTDOWN_GRACE_MS = 1000;
 const ANSWERED = new Set<number>([ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.Metadata]);
 const ANSWERED_VERSION = 0;
 
-const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
 export async function startDemoBroker(options: DemoBrokerOptions = {}): Promise<DemoBroker> {
   const broker = new DemoBrokerServer(options);
@@ -177,7 +176,7 @@ class DemoBrokerServer implements DemoBroker {
     });
     const actual = (this.#http.address() as AddressInfo).port;
     this.#address = { host, port: actual };
-    this.#advertise = this.#options.advertise ?? { host: WILDCARD.has(host) ? '127.0.0.1' : host, port: actual };
+    this.#advertise = this.#options.advertise ?? { host: reachableHost(host), port: actual };
   }
 
   topics(): TopicInfo[] {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type ChangeEvent, type KeyboardEvent } fro
 import type { ImportResult, KafkaTunnelsApi } from '../../../shared/api.ts';
 import type { Profile } from '../../../shared/profile.ts';
 import { downloadText } from '../download.ts';
-import { plural } from '../format.ts';
+import { plural } from '../../../shared/format.ts';
 
 /**
  * "Export profiles…" and "Import profiles…" in the sidebar footer. The host does the

@@ -1,4 +1,4 @@
-import type { Profile } from '../../../shared/profile.ts';
+import { bootstrapAddress, type Profile } from '../../../shared/profile.ts';
 import type { TunnelEvent, TunnelSnapshot } from '../../../shared/stats.ts';
 import type { ThroughputSeries } from '../state/throughput-history.ts';
 import { ApiTable } from './ApiTable.tsx';
@@ -30,8 +30,7 @@ export function expectedBootstrap(profile: Profile, snapshot: TunnelSnapshot): s
   if (snapshot.bootstrap) return snapshot.bootstrap;
   if (profile.advertise) return profile.advertise;
   if (profile.listenPort === 0) return null;
-  const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(profile.listenHost);
-  return `${loopback ? 'localhost' : profile.listenHost}:${profile.listenPort}`;
+  return bootstrapAddress({ host: profile.listenHost, port: profile.listenPort });
 }
 
 export function TunnelDetail({ profile, snapshot, events, series, now, busy, actionError, onToggle, onEdit, copy }: TunnelDetailProps) {
