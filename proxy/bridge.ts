@@ -1,17 +1,23 @@
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type WebSocket from 'ws';
 import type { ApiStats, ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
 import { formatBytes } from '../shared/format.ts';
-import { underlyingSocket, type DialError } from './dial.ts';
-import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES } from './framing.ts';
+import type { DialError } from './dial.ts';
+import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES, type FrameStream } from './framing.ts';
 import { Counter } from './traffic.ts';
+import type { BrokerLink, LinkHandlers } from './ws/link.ts';
 
 /**
  * One client socket <-> one WebSocket to the broker. Each client frame goes out as
  * one binary message (size prefix included); each binary message from the broker
  * is written to the client as is. Memory stays bounded whatever the peers do:
  * a side that cannot keep up pauses the other.
+ *
+ * Large frames are streamed both ways rather than gathered (framing.ts and
+ * ws/link.ts): a 1 MiB request leaves for the broker while it is still arriving,
+ * and a 1 MiB response reaches the client the same way. The Kafka-aware session
+ * sees such a frame's head and decides; frames it must read whole are gathered.
  */
 
 /** Sees every whole frame; the Kafka-aware session implements it. */
@@ -20,6 +26,15 @@ export interface FrameInterceptor {
   clientFrame(frame: Buffer): 'forward' | 'consumed';
   /** The frame to write to the client (maybe rewritten), or null to drop it. */
   brokerFrame(frame: Buffer): Buffer | null;
+  /**
+   * A large request begins with `head` (its first bytes; `length` in all):
+   * 'stream' means it is accounted for as clientFrame would and goes on unchanged,
+   * 'whole' means the interceptor needs it whole (clientFrame follows). Without
+   * this method every frame is gathered.
+   */
+  clientHead?(head: Buffer, length: number): 'stream' | 'whole';
+  /** The same for a large response: 'stream' passes it through unchanged, 'whole' leads to brokerFrame. */
+  brokerHead?(head: Buffer, length: number): 'stream' | 'whole';
   /** Requests still waiting for their response. */
   readonly inFlight: number;
   /** Per-API numbers for this connection. */
@@ -61,7 +76,7 @@ export interface BridgeOptions {
   id: number;
   client: ClientStream;
   /** Opens the WebSocket (with the profile's retry policy). */
-  connect(signal: AbortSignal, onRetry: (err: DialError, attempt: number, delayMs: number) => void): Promise<WebSocket>;
+  connect(signal: AbortSignal, onRetry: (err: DialError, attempt: number, delayMs: number) => void): Promise<BrokerLink>;
   maxFrameBytes: number;
   /** Ping interval; 0 disables keepalive. A missed pong closes the connection. */
   keepaliveMs: number;
@@ -72,9 +87,8 @@ export interface BridgeOptions {
 
 /** Bytes the client may send while the WebSocket is still connecting before we stop reading. */
 const HOLD_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Bytes handed to ws but not yet written to its socket; above this the client is paused. */
+/** Bytes written toward the broker but not yet taken by the kernel; above this the client is paused. */
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
-const SEND_LOW_WATER = 1024 * 1024;
 /** How long a half-closed client's requests in flight may take to be answered. */
 const HALF_CLOSE_WAIT_MS = 30_000;
 
@@ -90,16 +104,21 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   readonly #splitter: FrameSplitter;
   readonly #abort = new AbortController();
   readonly #interceptor: FrameInterceptor | null;
-  #ws: WebSocket | null = null;
+  /** A TCP socket hands us a fresh buffer per read, ours to mask in place; an in-process client's buffers are its own. */
+  readonly #ownsClientBuffers: boolean;
+  #link: BrokerLink | null = null;
   #state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting';
   #held: Buffer[] = [];
   #heldBytes = 0;
-  #sendPending = 0;
   #clientPausedBy = new Set<'hold' | 'send'>();
   #brokerPaused = false;
   #clientEnded = false;
-  #brokerSocket: Duplex | null = null;
   #clientCorked = false;
+  /** Length of the response being streamed to the client, or -1; other writes wait in #clientQueue. */
+  #streamingToClient = -1;
+  #clientQueue: Buffer[] = [];
+  /** Length of the request being streamed to the broker. */
+  #streamingToBroker = 0;
   #keepalive: NodeJS.Timeout | null = null;
   /** Half-close: waiting for in-flight answers before closing the WebSocket. */
   #drainTimer: NodeJS.Timeout | null = null;
@@ -113,10 +132,12 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#client = options.client;
     this.clientAddress = formatPeer(options.client);
     this.#splitter = new FrameSplitter({ maxFrameBytes: options.maxFrameBytes });
+    this.#ownsClientBuffers = options.client instanceof Socket;
     this.#interceptor =
       options.interceptor?.({
         sendToClient: (frame) => this.#writeToClient(frame),
-        sendToBroker: (frame) => this.#sendToBroker(frame),
+        // The session's own translations: fresh buffers, free to mask in place.
+        sendToBroker: (frame) => this.#sendToBroker(frame, true),
         close: (reason) => this.#close({ ...reason, level: 'warn' }),
         onEvent: (event) => this.emit('event', event),
       }) ?? null;
@@ -156,9 +177,9 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   }
 
   async #connect(): Promise<void> {
-    let ws: WebSocket;
+    let link: BrokerLink;
     try {
-      ws = await this.#options.connect(this.#abort.signal, (err, attempt, delayMs) =>
+      link = await this.#options.connect(this.#abort.signal, (err, attempt, delayMs) =>
         this.emit('event', {
           level: 'warn',
           kind: 'broker-retry',
@@ -172,27 +193,12 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
       return;
     }
     if (this.#state !== 'connecting') {
-      ws.terminate();
+      link.terminate();
       return;
     }
-    this.#ws = ws;
-    this.#brokerSocket = underlyingSocket(ws) ?? null;
+    this.#link = link;
     this.#state = 'open';
-    ws.on('message', this.#onBrokerMessage);
-    ws.on('pong', () => (this.#alive = true));
-    ws.on('close', (code, reason) => this.#onBrokerClose(code, reason.toString('utf8')));
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws stops reading and closes with 1009; the close that follows looks like a drop, so say why now.
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.#close({
-          code: 'BROKER_FRAME_TOO_LARGE',
-          message: `Broker sent a message larger than the ${formatBytes(this.#options.maxFrameBytes)} frame limit; connection closed`,
-          level: 'error',
-        });
-        return;
-      }
-      this.emit('event', { level: 'warn', kind: 'warning', code: 'BROKER_ERROR', message: `Broker connection error: ${err.message}` });
-    });
+    link.attach(this.#brokerHandlers);
     this.#startKeepalive();
     this.emit('open');
 
@@ -200,6 +206,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#held = [];
     this.#heldBytes = 0;
     for (const frame of held) this.#forwardToBroker(frame);
+    this.#checkSendBacklog();
     this.#unpauseClient('hold');
     if (this.#clientEnded) this.#closeWhenAnswered();
   }
@@ -208,16 +215,36 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   #onClientData = (chunk: Buffer): void => {
     // Every frame of this chunk leaves in one write to the broker's socket.
-    const socket = this.#brokerSocket;
-    socket?.cork();
+    const link = this.#link;
+    link?.cork();
     try {
-      this.#splitter.push(chunk, this.#onClientFrame);
+      this.#splitter.push(chunk, this.#onClientFrame, this.#toBrokerStream);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       this.#close({ code: err.code, message: `${err.message}; connection closed`, level: 'error' });
     } finally {
-      socket?.uncork();
+      link?.uncork();
     }
+    this.#checkSendBacklog();
+  };
+
+  /** Large requests, piece by piece, once the broker connection is open and the session agrees. */
+  #toBrokerStream: FrameStream = {
+    start: (head, total) => {
+      const link = this.#link;
+      if (this.#state !== 'open' || !link) return false;
+      const interceptor = this.#interceptor;
+      if (interceptor && interceptor.clientHead?.(head, total) !== 'stream') return false;
+      this.#streamingToBroker = total;
+      link.begin(total);
+      return true;
+    },
+    part: (bytes, last) => {
+      this.#link?.part(bytes, this.#ownsClientBuffers);
+      if (!last) return;
+      this.toBroker.add(this.#streamingToBroker);
+      this.#options.traffic.toBroker.add(this.#streamingToBroker);
+    },
   };
 
   #onClientFrame = (frame: Buffer): void => {
@@ -236,17 +263,19 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#sendToBroker(frame);
   }
 
-  #sendToBroker(frame: Buffer): void {
-    if (this.#state !== 'open' || !this.#ws) return;
+  #sendToBroker(frame: Buffer, owned = this.#ownsClientBuffers): void {
+    if (this.#state !== 'open' || !this.#link) return;
     this.toBroker.add(frame.length);
     this.#options.traffic.toBroker.add(frame.length);
-    const length = frame.length;
-    this.#sendPending += length;
-    this.#ws.send(frame, { binary: true, compress: false }, () => {
-      this.#sendPending -= length;
-      if (this.#sendPending <= SEND_LOW_WATER) this.#unpauseClient('send');
-    });
-    if (this.#sendPending >= SEND_HIGH_WATER) this.#pauseClient('send');
+    this.#link.send(frame, owned);
+  }
+
+  /** A broker that reads slower than the client writes pauses the client until the backlog drains. */
+  #checkSendBacklog(): void {
+    const link = this.#link;
+    if (!link || this.#clientPausedBy.has('send') || link.bufferedBytes < SEND_HIGH_WATER) return;
+    this.#pauseClient('send');
+    link.onceDrained(() => this.#unpauseClient('send'));
   }
 
   #onClientEnd = (): void => {
@@ -266,17 +295,17 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
    * still gets its responses. The client is ended once the broker has closed.
    */
   #closeWhenAnswered(): void {
-    const ws = this.#ws;
-    if (!ws || this.#closeRequested) return;
+    const link = this.#link;
+    if (!link || this.#closeRequested) return;
     if ((this.#interceptor?.inFlight ?? 0) === 0) {
       this.#closeRequested = true;
-      ws.close(1000, 'client closed');
+      link.close(1000, 'client closed');
       return;
     }
     if (this.#drainTimer) return;
     this.#drainTimer = setTimeout(() => {
       this.#closeRequested = true;
-      ws.close(1000, 'client closed');
+      link.close(1000, 'client closed');
     }, HALF_CLOSE_WAIT_MS);
     this.#drainTimer.unref();
   }
@@ -293,46 +322,104 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   // ---- broker -> client ----
 
-  #onBrokerMessage = (data: Buffer, isBinary: boolean): void => {
+  #brokerHandlers: LinkHandlers = {
+    message: (data) => this.#onBrokerMessage(data),
+    messageStart: (head, length) => this.#onBrokerMessageStart(head, length),
+    messagePart: (part, last) => this.#onBrokerMessagePart(part, last),
+    text: () =>
+      this.#close({ code: 'BROKER_TEXT_MESSAGE', message: 'Broker sent a text WebSocket message; Kafka frames must be binary. Connection closed', level: 'error' }),
+    pong: () => (this.#alive = true),
+    error: (err) => {
+      // The close that follows would look like a drop, so say why now.
+      const message =
+        err.code === 'BROKER_FRAME_TOO_LARGE'
+          ? `Broker sent a message larger than the ${formatBytes(this.#options.maxFrameBytes)} frame limit; connection closed`
+          : `Broker broke the WebSocket protocol (${err.message}); connection closed`;
+      this.#close({ code: err.code, message, level: 'error' });
+    },
+    close: (code, reason) => this.#onBrokerClose(code, reason),
+  };
+
+  /** Whether a message of `length` bytes starting with `head` is one whole Kafka frame; closes the connection if not. */
+  #checkBrokerFrame(head: Buffer, length: number): boolean {
+    if (length >= SIZE_PREFIX_BYTES && head.readInt32BE(0) === length - SIZE_PREFIX_BYTES) return true;
+    const claimed = length >= SIZE_PREFIX_BYTES ? ` whose size prefix says ${head.readInt32BE(0)} bytes` : '';
+    this.#close({
+      code: 'BROKER_BAD_FRAME',
+      message: `Broker sent a ${length}-byte message${claimed}; each message must be one whole Kafka frame. Connection closed`,
+      level: 'error',
+    });
+    return false;
+  }
+
+  #onBrokerMessage(data: Buffer): void {
+    if (this.#state === 'closed') return;
     this.#alive = true;
-    if (!isBinary) {
-      this.#close({ code: 'BROKER_TEXT_MESSAGE', message: 'Broker sent a text WebSocket message; Kafka frames must be binary. Connection closed', level: 'error' });
-      return;
-    }
-    if (data.length < SIZE_PREFIX_BYTES || data.readInt32BE(0) !== data.length - SIZE_PREFIX_BYTES) {
-      const claimed = data.length >= SIZE_PREFIX_BYTES ? ` whose size prefix says ${data.readInt32BE(0)} bytes` : '';
-      this.#close({
-        code: 'BROKER_BAD_FRAME',
-        message: `Broker sent a ${data.length}-byte message${claimed}; each message must be one whole Kafka frame. Connection closed`,
-        level: 'error',
-      });
-      return;
-    }
+    if (!this.#checkBrokerFrame(data, data.length)) return;
     const out = this.#interceptor ? this.#interceptor.brokerFrame(data) : data;
     if (out) this.#writeToClient(out);
+    this.#answered();
+  }
+
+  #onBrokerMessageStart(head: Buffer, length: number): 'stream' | 'collect' {
+    if (this.#state === 'closed' || !this.#checkBrokerFrame(head, length)) return 'collect';
+    const interceptor = this.#interceptor;
+    if (interceptor && interceptor.brokerHead?.(head, length) !== 'stream') return 'collect';
+    this.#streamingToClient = length;
+    return 'stream';
+  }
+
+  #onBrokerMessagePart(part: Buffer, last: boolean): void {
+    if (this.#state === 'closed') return;
+    this.#alive = true;
+    this.#writeClientBytes(part);
+    if (!last) return;
+    const length = this.#streamingToClient;
+    this.#streamingToClient = -1;
+    this.toClient.add(length);
+    this.#options.traffic.toClient.add(length);
+    // What the session wrote meanwhile (local answers) follows the response it waited behind.
+    const queued = this.#clientQueue;
+    this.#clientQueue = [];
+    for (const frame of queued) this.#writeToClient(frame);
+    this.#answered();
+  }
+
+  /** A response went out: a half-closed client may now be done. */
+  #answered(): void {
     if (this.#drainTimer && (this.#interceptor?.inFlight ?? 0) === 0) {
       clearTimeout(this.#drainTimer);
       this.#drainTimer = null;
       this.#closeWhenAnswered();
     }
-  };
+  }
 
   #writeToClient(frame: Buffer): void {
     if (this.#state === 'closed' || this.#client.destroyed) return;
+    if (this.#streamingToClient >= 0) {
+      this.#clientQueue.push(frame);
+      return;
+    }
     this.toClient.add(frame.length);
     this.#options.traffic.toClient.add(frame.length);
+    this.#writeClientBytes(frame);
+  }
+
+  #writeClientBytes(bytes: Buffer): void {
+    if (this.#state === 'closed' || this.#client.destroyed) return;
     // Responses that arrive in one tick (ws parses many messages per read) go out in one write.
     if (!this.#clientCorked) {
       this.#clientCorked = true;
       this.#client.cork();
       process.nextTick(this.#uncorkClient);
     }
-    if (!this.#client.write(frame) && !this.#brokerPaused && this.#ws) {
+    if (!this.#client.write(bytes) && !this.#brokerPaused && this.#link) {
+      const link = this.#link;
       this.#brokerPaused = true;
-      this.#ws.pause();
+      link.pause();
       this.#client.once('drain', () => {
         this.#brokerPaused = false;
-        if (this.#state !== 'closed') this.#ws?.resume();
+        if (this.#state !== 'closed') link.resume();
       });
     }
   }
@@ -363,7 +450,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
         return;
       }
       this.#alive = false;
-      this.#ws?.ping();
+      this.#link?.ping();
     }, interval);
     this.#keepalive.unref();
   }
@@ -384,13 +471,11 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#abort.abort();
     this.#interceptor?.dispose();
     this.#held = [];
-    const ws = this.#ws;
-    if (ws) {
-      ws.removeAllListeners('message');
-      if (ws.readyState === ws.OPEN) ws.close(1000, 'client closed');
-      else if (ws.readyState === ws.CONNECTING) ws.terminate();
+    const link = this.#link;
+    if (link) {
+      link.close(1000, 'client closed');
       // A close handshake the broker never answers must not hold the socket open.
-      setTimeout(() => ws.terminate(), 2000).unref();
+      setTimeout(() => link.terminate(), 2000).unref();
     }
     // Listeners hear the reason before the client side goes (the library turns it into the stream's error).
     this.emit('close', reason);

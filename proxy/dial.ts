@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getProxyForUrl } from 'proxy-from-env';
 import WebSocket from 'ws';
 import { ShimError } from '../shared/errors.ts';
+import { BrokerLink } from './ws/link.ts';
 
 /**
  * Opening the WebSocket to the broker: headers, TLS options, outbound HTTP proxy,
@@ -63,17 +64,6 @@ export function loadCa(path: string | undefined): string | undefined {
 
 const proxyAgents = new Map<string, Agent>();
 
-/** The TCP (or TLS) socket under each WebSocket we opened, for write batching. */
-const underlying = new WeakMap<WebSocket, Duplex>();
-
-/**
- * The socket beneath `ws`: corking it around a burst of sends turns one write
- * system call per frame into one per burst (ws nests its own cork/uncork).
- */
-export function underlyingSocket(ws: WebSocket): Duplex | undefined {
-  return underlying.get(ws);
-}
-
 async function agentFor(target: DialTarget): Promise<Agent | undefined> {
   const httpEquivalent = target.url.replace(/^ws/, 'http');
   const proxy = target.httpProxy ?? getProxyForUrl(httpEquivalent);
@@ -99,8 +89,43 @@ export function describeUrl(url: string): string {
   }
 }
 
-/** One attempt: resolves with an open socket or rejects with a DialError. */
-export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
+/** One attempt: resolves with an open ws WebSocket or rejects with a DialError. */
+export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
+  return handshake(target, timeoutMs, signal, (ws) => ws);
+}
+
+/** The frames after the handshake are ours (ws/link.ts): how large messages are streamed. */
+const LINK_STREAM_FROM_BYTES = 64 * 1024;
+/** Enough of a response for the Kafka session's peek (size, correlation id, an error code). */
+const LINK_HEAD_BYTES = 512;
+
+/** One attempt that hands the open connection to a BrokerLink. */
+export function dialLinkOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<BrokerLink> {
+  return handshake(target, timeoutMs, signal, (ws, socket) => {
+    // ws is done once the handshake is: its listeners come off the socket (they were
+    // added after the 'upgrade' event, see takeOver) and the link's go on, in the same
+    // tick, so not a byte is read in between. The WebSocket object is left idle.
+    takeOver(ws, socket);
+    return new BrokerLink(socket, { maxMessageBytes: target.maxPayload, streamFromBytes: LINK_STREAM_FROM_BYTES, headBytes: LINK_HEAD_BYTES });
+  });
+}
+
+const SOCKET_EVENTS = ['data', 'end', 'close', 'error', 'drain', 'timeout'] as const;
+const listenersBefore = new WeakMap<Duplex, Map<string, Function[]>>();
+
+function takeOver(ws: WebSocket, socket: Duplex): void {
+  socket.pause();
+  const before = listenersBefore.get(socket);
+  for (const event of SOCKET_EVENTS) {
+    const keep = before?.get(event) ?? [];
+    for (const listener of socket.listeners(event)) {
+      if (!keep.includes(listener)) socket.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  ws.removeAllListeners();
+}
+
+async function handshake<T>(target: DialTarget, timeoutMs: number, signal: AbortSignal | undefined, adopt: (ws: WebSocket, socket: Duplex) => T): Promise<T> {
   const agent = await agentFor(target);
   return new Promise((resolve, reject) => {
     const where = describeUrl(target.url);
@@ -121,7 +146,12 @@ export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: A
       return;
     }
     ws.binaryType = 'nodebuffer';
-    ws.once('upgrade', (res) => underlying.set(ws, res.socket));
+    let socket: Duplex | null = null;
+    ws.once('upgrade', (res) => {
+      // Emitted just before ws attaches its own listeners: remember which were there.
+      socket = res.socket;
+      listenersBefore.set(socket, new Map(SOCKET_EVENTS.map((e) => [e, socket!.listeners(e)])));
+    });
     let settled = false;
     const finish = (err: DialError | null) => {
       if (settled) return;
@@ -133,10 +163,10 @@ export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: A
         ws.on('error', () => {});
         ws.terminate();
         reject(err);
-      } else {
-        ws.removeListener('error', onError);
-        resolve(ws);
+        return;
       }
+      ws.removeListener('error', onError);
+      resolve(adopt(ws, socket as unknown as Duplex));
     };
     const onOpen = () => finish(null);
     const onError = (err: Error) => finish(classify(err, where));
@@ -174,11 +204,11 @@ export async function dial(
   target: DialTarget,
   policy: DialPolicy,
   options: { signal?: AbortSignal; onRetry?: (err: DialError, attempt: number, delayMs: number) => void } = {},
-): Promise<WebSocket> {
+): Promise<BrokerLink> {
   let delay = policy.retryDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dialOnce(target, policy.timeoutMs, options.signal);
+      return await dialLinkOnce(target, policy.timeoutMs, options.signal);
     } catch (err) {
       const e = err as DialError;
       if (!e.retryable || attempt >= policy.attempts || options.signal?.aborted) {

@@ -6,7 +6,9 @@ import { formatBytes } from '../shared/format.ts';
  * side carries the prefix too (one binary message per frame).
  *
  * A frame that lies inside one chunk is emitted as a slice of that chunk (no
- * copy); only a frame spread over several chunks is copied, once, when complete.
+ * copy); a frame spread over several chunks is copied, once, when complete,
+ * unless a FrameStream takes it: then a large frame leaves in pieces as they
+ * arrive (its head first), and is never gathered at all.
  */
 
 export const SIZE_PREFIX_BYTES = 4;
@@ -27,10 +29,30 @@ export class FrameError extends Error {
 export interface FrameSplitterOptions {
   /** Largest frame body accepted (bytes after the size prefix). */
   maxFrameBytes: number;
+  /** Frames this large (prefix included) and not yet whole are offered to the FrameStream; default 64 KiB. */
+  streamFromBytes?: number;
+  /** Bytes of a frame gathered before it is offered; default 512. */
+  headBytes?: number;
+}
+
+/** Takes large frames piece by piece instead of whole (see FrameSplitter.push). */
+export interface FrameStream {
+  /** A frame of `total` bytes (prefix included) begins with `head` (at least headBytes of it): true takes it as parts. */
+  start(head: Buffer, total: number): boolean;
+  /** The frame's bytes in order, `head` first; `last` on its final piece. */
+  part(bytes: Buffer, last: boolean): void;
 }
 
 export class FrameSplitter {
   readonly #maxFrameBytes: number;
+  readonly #streamFromBytes: number;
+  readonly #headBytes: number;
+  /** Bytes still to come of a frame being streamed; 0 when none is. */
+  #streamLeft = 0;
+  /** Bytes of the streamed frame passed on so far. */
+  #streamDone = 0;
+  /** The FrameStream declined the frame being collected: do not offer it again. */
+  #declined = false;
   /** Chunks of the frame being collected; their total is #pendingBytes. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -40,26 +62,37 @@ export class FrameSplitter {
 
   constructor(options: FrameSplitterOptions) {
     this.#maxFrameBytes = options.maxFrameBytes;
+    this.#streamFromBytes = options.streamFromBytes ?? 64 * 1024;
+    this.#headBytes = options.headBytes ?? 512;
   }
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes received of an incomplete frame (held, or already streamed on). */
   get bufferedBytes(): number {
-    return this.#pendingBytes;
+    return this.#streamLeft > 0 ? this.#streamDone : this.#pendingBytes;
   }
 
   /** Body size of the incomplete frame, once its prefix has arrived. */
   get expectedBytes(): number {
-    return this.#expected;
+    return this.#streamLeft > 0 ? this.#streamDone + this.#streamLeft - SIZE_PREFIX_BYTES : this.#expected;
   }
 
   /**
-   * Feeds one chunk; calls `onFrame` for every frame it completes, in order.
+   * Feeds one chunk; calls `onFrame` for every frame it completes, in order, or
+   * hands large incomplete frames to `stream` when it accepts them.
    * Throws a FrameError (and refuses further input) on a negative or oversized size.
    */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void, stream?: FrameStream): void {
     if (this.#failed) throw this.#failed;
     let offset = 0;
     while (offset < chunk.length) {
+      if (this.#streamLeft > 0) {
+        const take = Math.min(this.#streamLeft, chunk.length - offset);
+        this.#streamLeft -= take;
+        this.#streamDone += take;
+        stream?.part(take === chunk.length ? chunk : chunk.subarray(offset, offset + take), this.#streamLeft === 0);
+        offset += take;
+        continue;
+      }
       if (this.#pendingBytes === 0) {
         // Fast path: whole frames inside this chunk become slices of it.
         const left = chunk.length - offset;
@@ -72,12 +105,34 @@ export class FrameSplitter {
             continue;
           }
           this.#expected = size;
+          if (stream && this.#offer(chunk.subarray(offset), total, stream)) return;
         }
         this.#hold(chunk.subarray(offset));
         return;
       }
       offset += this.#continue(chunk, offset, onFrame);
+      if (stream && this.#pendingBytes > 0 && this.#expected >= 0 && !this.#declined) {
+        const total = SIZE_PREFIX_BYTES + this.#expected;
+        if (total >= this.#streamFromBytes && this.#pendingBytes >= Math.min(this.#headBytes, total) && this.#offer(Buffer.concat(this.#pending, this.#pendingBytes), total, stream)) {
+          this.#pending = [];
+          this.#pendingBytes = 0;
+        }
+      }
     }
+  }
+
+  /** Offers an incomplete frame whose first bytes are `head`; true when the stream took it (and `head`). */
+  #offer(head: Buffer, total: number, stream: FrameStream): boolean {
+    if (total < this.#streamFromBytes || head.length < Math.min(this.#headBytes, total)) return false;
+    if (!stream.start(head, total)) {
+      this.#declined = true;
+      return false;
+    }
+    this.#expected = -1;
+    this.#streamLeft = total - head.length;
+    this.#streamDone = head.length;
+    stream.part(head, false);
+    return true;
   }
 
   /** Adds bytes to a frame spread over chunks; returns how many it consumed. */
@@ -111,6 +166,7 @@ export class FrameSplitter {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#expected = -1;
+    this.#declined = false;
     onFrame(frame);
   }
 
