@@ -50,6 +50,8 @@ export function createSessionInterceptor(context: SessionContext): FrameIntercep
   return {
     clientFrame: (frame) => session.clientFrame(frame),
     brokerFrame: (frame) => session.brokerFrame(frame),
+    clientHead: (head, length) => session.clientHead(head, length),
+    brokerHead: (head, length) => session.brokerHead(head, length),
     get inFlight() {
       return session.inFlight;
     },

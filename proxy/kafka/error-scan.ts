@@ -73,28 +73,34 @@ export function canScanErrorCode(apiKey: number, apiVersion: number): boolean {
  * The first non-zero partition error code in a response body starting at
  * `offset` (after the response header), 0 when none was found, or null when
  * the version is not one we read or the bytes do not fit the layout.
+ *
+ * `partial`: `buf` is only the head of a larger frame (a streamed response), so
+ * running out of bytes after at least one partition means "no error in the
+ * partitions we could see" (0), not a misfit (null).
  */
-export function scanErrorCode(apiKey: number, apiVersion: number, buf: Buffer, offset: number, end = buf.length): number | null {
+export function scanErrorCode(apiKey: number, apiVersion: number, buf: Buffer, offset: number, options: { partial?: boolean } = {}): number | null {
   const layout = layoutFor(apiKey, apiVersion);
   if (!layout) return null;
+  const end = buf.length;
+  let scanned = 0;
+  const outOfBytes = () => (options.partial && scanned > 0 ? 0 : null);
   let at = offset + (layout.throttleFirst ? 4 : 0);
   if (at + 4 > end) return null;
   const topics = buf.readInt32BE(at);
   at += 4;
-  let scanned = 0;
   for (let t = 0; t < topics; t++) {
-    if (at + 2 > end) return null;
+    if (at + 2 > end) return outOfBytes();
     at += 2 + Math.max(0, buf.readInt16BE(at));
-    if (at + 4 > end) return null;
+    if (at + 4 > end) return outOfBytes();
     const partitions = buf.readInt32BE(at);
     at += 4;
     for (let p = 0; p < partitions; p++) {
-      if (at + 6 > end) return null;
+      if (at + 6 > end) return outOfBytes();
       const errorCode = buf.readInt16BE(at + 4);
       if (errorCode !== 0) return errorCode;
       if (++scanned >= MAX_PARTITIONS_SCANNED) return 0;
       at = layout.rest(buf, at + 6, end);
-      if (at < 0) return null;
+      if (at < 0) return outOfBytes();
     }
   }
   return 0;

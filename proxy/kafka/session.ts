@@ -4,7 +4,7 @@ import { ApiKey, apiName, ErrorCode } from './api-keys.ts';
 import type { ApiStatsCollector } from './api-stats.ts';
 import { API_VERSIONS_RESPONSE_MAX_VERSION, encodeApiVersionsResponse, type ApiVersionEntry } from './api-versions-response.ts';
 import { canDowngrade, DOWNGRADE_TARGET_VERSION, downgradeRequest, upgradeResponse, type Downgrade } from './downgrade.ts';
-import { scanErrorCode } from './error-scan.ts';
+import { canScanErrorCode, scanErrorCode } from './error-scan.ts';
 import { encodeResponseHeader, peekCorrelationId, responseHeaderVersion, SIZE_PREFIX_BYTES } from './headers.ts';
 import { LegacyTable, localApiVersions } from './legacy-table.ts';
 import { readProduceAcks } from './produce-acks.ts';
@@ -20,6 +20,10 @@ import { Writer } from './writer.ts';
  *                         the session answered it (sendToClient) or closed
  *   brokerFrame(frame) -> Buffer | null            a response; what to write to
  *                         the client (maybe rewritten), or null to drop it
+ *   clientHead / brokerHead(head, length)          the first bytes of a large
+ *                         frame: 'stream' when the header is all the session
+ *                         needs (it is accounted for then and passes unchanged),
+ *                         'whole' when clientFrame / brokerFrame must see it
  *   inFlight                                       requests awaiting an answer
  *   dispose()                                      clears timers
  *
@@ -175,10 +179,48 @@ export class KafkaSession {
         return 'consumed';
       }
     }
-    const expectsResponse = apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
-    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, frame.length, true);
-    else for (const s of this.#options.stats) s.request(apiKey, frame.length, { expectsResponse });
+    this.#forwarded(apiKey, apiVersion, correlationId, frame.length, apiKey === ApiKey.Produce ? readProduceAcks(frame) : null);
     return 'forward';
+  }
+
+  clientHead(head: Buffer, length: number): 'stream' | 'whole' {
+    if (this.#closed || head.length < SIZE_PREFIX_BYTES + 8) return 'whole';
+    const apiKey = head.readInt16BE(SIZE_PREFIX_BYTES);
+    const apiVersion = head.readInt16BE(SIZE_PREFIX_BYTES + 2);
+    const mode = this.#options.compatibility;
+    if (mode !== 'passthrough') {
+      if (apiKey === ApiKey.ApiVersions) return 'whole';
+      const legacy = mode === 'legacy' || this.#options.legacy.known();
+      if (legacy && !this.#table.supports(apiKey, apiVersion)) return 'whole';
+    }
+    const acks = apiKey === ApiKey.Produce ? readProduceAcks(head) : null;
+    // acks lies past the head only behind a very long client or transactional id.
+    if (apiKey === ApiKey.Produce && acks === null) return 'whole';
+    this.#forwarded(apiKey, apiVersion, head.readInt32BE(SIZE_PREFIX_BYTES + 4), length, acks);
+    return 'stream';
+  }
+
+  brokerHead(head: Buffer, length: number): 'stream' | 'whole' {
+    if (this.#closed) return 'stream';
+    const correlationId = peekCorrelationId(head);
+    if (correlationId === null || this.#dropLate.has(correlationId)) return 'whole';
+    const entry = this.#pending.get(correlationId);
+    // Anything but an in-order answer that needs no rewriting takes the whole-frame path.
+    if (!entry || entry.downgrade || entry.seq !== this.#frontSeq || this.#queued > 0 || INSPECTED_APIS.has(entry.apiKey)) return 'whole';
+    const errorCode = scanErrorCode(entry.apiKey, entry.apiVersion, head, SIZE_PREFIX_BYTES + 4, { partial: true });
+    if (errorCode === null && canScanErrorCode(entry.apiKey, entry.apiVersion)) return 'whole';
+    this.#pending.delete(correlationId);
+    this.#frontSeq = entry.seq + 1;
+    if (entry.timer) clearTimeout(entry.timer);
+    this.#recordResponse(entry, length, errorCode);
+    return 'stream';
+  }
+
+  /** Accounts for a request that goes to the broker as the client sent it. */
+  #forwarded(apiKey: number, apiVersion: number, correlationId: number, bytes: number, produceAcks: number | null): void {
+    const expectsResponse = apiKey !== ApiKey.Produce || produceAcks !== 0;
+    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, bytes, true);
+    else for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse });
   }
 
   brokerFrame(frame: Buffer): Buffer | null {
@@ -461,9 +503,13 @@ export class KafkaSession {
     } else {
       errorCode = scanErrorCode(entry.apiKey, apiVersion, frame, SIZE_PREFIX_BYTES + 4);
     }
-    const record = { bytes: frame.length, latencyMs: this.#now() - entry.sentAt, error: errorCode !== null && errorCode !== 0, local: false };
-    for (const s of this.#options.stats) s.response(entry.apiKey, record);
+    this.#recordResponse(entry, frame.length, errorCode);
     return out;
+  }
+
+  #recordResponse(entry: Pending, bytes: number, errorCode: number | null): void {
+    const record = { bytes, latencyMs: this.#now() - entry.sentAt, error: errorCode !== null && errorCode !== 0, local: false };
+    for (const s of this.#options.stats) s.response(entry.apiKey, record);
   }
 
   /** One event per kind of trouble per connection: a noisy peer must not flood the log. */
