@@ -4,6 +4,7 @@ import { ApiStatsCollector } from './api-stats.ts';
 import { decodeApiVersionsResponse, encodeApiVersionsResponse } from './api-versions-response.ts';
 import { frameReader, decodeResponseHeader } from './headers.ts';
 import { kafkaJsParse, kafkaJsRequestFrame } from './kafkajs-oracle.ts';
+import { encodeFetchResponseV0 } from './fetch-v0.ts';
 import { encodeMetadataResponse } from './metadata-response.ts';
 import { KafkaSession, type KafkaSessionOptions, type SessionEvent } from './session.ts';
 import { requestFrame, responseFrame } from './test-frames.ts';
@@ -368,5 +369,72 @@ describe('KafkaSession in passthrough mode', () => {
     expect(h.session.brokerFrame(res)).toBe(res);
     expect(h.session.clientFrame(requestFrame(ApiKey.FindCoordinator, 2, 2))).toBe('forward');
     expect(h.closed).toHaveLength(0);
+  });
+});
+
+describe('KafkaSession on the head of a large frame', () => {
+  const HEAD = 512;
+  const produce = (id: number, acks: number, clientId = 'test-client') =>
+    requestFrame(ApiKey.Produce, 0, id, (w) => w.writeInt16(acks).writeInt32(100).writeInt32(0).writeBytes(Buffer.alloc(100_000)), clientId);
+  const fetchResponse = (id: number, errorCode: number) =>
+    responseFrame(ApiKey.Fetch, 0, id, (w) =>
+      encodeFetchResponseV0({ topics: [{ topic: 't', partitions: [{ partition: 0, errorCode, highWatermark: 5n, messageSet: Buffer.alloc(200_000) }] }] }, w),
+    );
+  const fetchRequest = (id: number) => requestFrame(ApiKey.Fetch, 0, id, (w) => w.writeInt32(-1).writeInt32(100).writeInt32(1).writeInt32(0));
+
+  it('streams a Produce from its head and expects its answer, or none with acks=0', () => {
+    const h = harness();
+    const acked = produce(1, 1);
+    expect(h.session.clientHead(acked.subarray(0, HEAD), acked.length)).toBe('stream');
+    expect(h.session.inFlight).toBe(1);
+    const fireAndForget = produce(2, 0);
+    expect(h.session.clientHead(fireAndForget.subarray(0, HEAD), fireAndForget.length)).toBe('stream');
+    expect(h.session.inFlight).toBe(1);
+    expect(h.stats.snapshot()[0]).toMatchObject({ name: 'Produce', requests: 2, requestBytes: acked.length + fireAndForget.length });
+  });
+
+  it('wants the whole Produce when acks lies past the head (a very long client id)', () => {
+    const h = harness();
+    const frame = produce(1, 1, 'x'.repeat(600));
+    expect(h.session.clientHead(frame.subarray(0, HEAD), frame.length)).toBe('whole');
+    expect(h.session.inFlight).toBe(0);
+  });
+
+  it('wants ApiVersions whole, and on a legacy broker any request it would translate or refuse', () => {
+    const h = harness();
+    const av = apiVersionsRequest(3, 1);
+    expect(h.session.clientHead(av, av.length)).toBe('whole');
+    h.setLegacy();
+    const metadataV5 = requestFrame(ApiKey.Metadata, 5, 2, (w) => w.writeInt32(0).writeBytes(Buffer.alloc(1000)));
+    expect(h.session.clientHead(metadataV5.subarray(0, HEAD), metadataV5.length)).toBe('whole');
+    expect(h.session.inFlight).toBe(0);
+  });
+
+  it('streams an in-order Fetch answer from its head, counting its size and error', () => {
+    const h = harness();
+    h.session.clientFrame(fetchRequest(1));
+    h.session.clientFrame(fetchRequest(2));
+    h.tick(40);
+    const ok = fetchResponse(1, 0);
+    expect(h.session.brokerHead(ok.subarray(0, HEAD), ok.length)).toBe('stream');
+    const failed = fetchResponse(2, ErrorCode.OffsetOutOfRange);
+    expect(h.session.brokerHead(failed.subarray(0, HEAD), failed.length)).toBe('stream');
+    expect(h.session.inFlight).toBe(0);
+    expect(h.stats.snapshot()[0]).toMatchObject({ name: 'Fetch', responses: 2, errors: 1, responseBytes: ok.length + failed.length });
+  });
+
+  it('wants whole what it may rewrite, what it cannot pair and what comes out of order', () => {
+    const h = harness();
+    const metadata = responseFrame(ApiKey.Metadata, 0, 1, metadataV0Body);
+    h.session.clientFrame(requestFrame(ApiKey.Metadata, 0, 1, (w) => w.writeInt32(0)));
+    expect(h.session.brokerHead(metadata, metadata.length)).toBe('whole');
+    const stray = fetchResponse(99, 0);
+    expect(h.session.brokerHead(stray.subarray(0, HEAD), stray.length)).toBe('whole');
+    h.session.clientFrame(fetchRequest(2));
+    h.session.clientFrame(fetchRequest(3));
+    const second = fetchResponse(3, 0);
+    // Request 1 (Metadata) and 2 are still unanswered: the whole-frame path warns about the skip.
+    expect(h.session.brokerHead(second.subarray(0, HEAD), second.length)).toBe('whole');
+    expect(h.session.inFlight).toBe(3);
   });
 });
