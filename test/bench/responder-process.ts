@@ -1,8 +1,9 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiKey } from '../../proxy/kafka/api-keys.ts';
 import { FramePool, FrameScanner, HEAD_BYTES, responseFor } from './frames.ts';
 import type { ResponderReply, ResponderRequest } from './responder.ts';
+import { completeUpgrade, ServerWebSocket } from './ws-server.ts';
 
 /**
  * The benchmark's broker, in its own process so that it does not share an event
@@ -10,6 +11,14 @@ import type { ResponderReply, ResponderRequest } from './responder.ts';
  * of the same API carrying the same correlation id, over WebSocket (what the
  * tunnel dials) and over plain TCP (the direct baseline). The parent configures
  * the response size and can make it stop reading ("stall") to test backpressure.
+ *
+ * Both sides do the same broker work: read each request's first HEAD_BYTES (API
+ * key, correlation id), skip the rest without gathering it, answer from a
+ * FramePool. That is why the WebSocket side is hand-rolled (ws-server.ts) rather
+ * than ws's server, whose receiver gathers every message into one fresh buffer
+ * and unmasks all of it. For 1 MiB requests the responder would then work far
+ * harder behind the tunnel than behind the baseline, and with three processes
+ * sharing the cores that cost would be counted against the tunnel.
  */
 
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -17,7 +26,7 @@ const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 let responseBytes = 64;
 let stalled = false;
 const pools = new Map<string, FramePool>();
-const websockets = new Set<WebSocket>();
+const websockets = new Set<ServerWebSocket>();
 const sockets = new Set<Socket>();
 
 function poolFor(apiKey: number): FramePool {
@@ -32,19 +41,27 @@ function poolFor(apiKey: number): FramePool {
   return pool;
 }
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
-wss.on('connection', (ws) => {
-  websockets.add(ws);
-  if (stalled) ws.pause();
-  ws.on('message', (data: Buffer, isBinary) => {
-    if (!isBinary || data.length < HEAD_BYTES) return;
-    const pool = poolFor(data.readInt16BE(4));
-    const frame = pool.take(data.readInt32BE(8));
-    ws.send(frame, { binary: true, compress: false }, () => pool.release(frame));
-  });
-  ws.on('error', () => ws.terminate());
-  ws.on('close', () => websockets.delete(ws));
+const http = createHttpServer({ noDelay: true }, (_req, res) => {
+  res.writeHead(426, { Connection: 'close', 'Content-Length': 0, Upgrade: 'websocket' }).end();
 });
+http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+  socket.on('error', () => socket.destroy());
+  if (!completeUpgrade(req, socket)) return;
+  const ws = new ServerWebSocket(socket, head, {
+    maxFrameBytes: MAX_FRAME_BYTES,
+    onMessage: (requestHead) => {
+      if (requestHead.length < HEAD_BYTES) return;
+      const pool = poolFor(requestHead.readInt16BE(4));
+      const frame = pool.take(requestHead.readInt32BE(8));
+      ws.send(frame, () => pool.release(frame));
+    },
+  });
+  websockets.add(ws);
+  socket.on('close', () => websockets.delete(ws));
+  if (stalled) ws.pause();
+  else ws.resume();
+});
+http.listen(0, '127.0.0.1');
 
 const tcp = createServer({ noDelay: true }, (socket) => {
   sockets.add(socket);
@@ -92,7 +109,7 @@ process.on('disconnect', () => process.exit(0));
 let listening = 0;
 const ready = () => {
   if (++listening < 2) return;
-  process.send!({ type: 'ready', wsPort: (wss.address() as { port: number }).port, tcpPort: (tcp.address() as { port: number }).port });
+  process.send!({ type: 'ready', wsPort: (http.address() as { port: number }).port, tcpPort: (tcp.address() as { port: number }).port });
 };
-wss.on('listening', ready);
+http.on('listening', ready);
 tcp.on('listening', ready);
