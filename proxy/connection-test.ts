@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type WebSocket from 'ws';
 import type { ConnectionTestResult } from '../shared/api.ts';
 import { ShimError } from '../shared/errors.ts';
 import { brokerUrl, headersMissingValues, isWebSocketUrl, type Profile } from '../shared/profile.ts';
 import { describeUrl, DialError, dialOnce, loadCa } from './dial.ts';
+import type { BrokerLink } from './ws/link.ts';
 import { ApiKey, apiName } from './kafka/api-keys.ts';
 import { decodeApiVersionsResponse } from './kafka/api-versions-response.ts';
 import { decodeResponseHeader, encodeRequestHeader, frameReader, requestHeaderVersion, responseHeaderVersion } from './kafka/headers.ts';
@@ -62,12 +62,12 @@ export async function testConnection(url: string, options: ConnectionTestOptions
     return result;
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let ws: WebSocket | null = null;
+  let link: BrokerLink | null = null;
   try {
     const started = performance.now();
-    ws = await open(url, options, timeoutMs);
+    link = await open(url, options, timeoutMs);
     result.handshakeMs = Math.round((performance.now() - started) * 10) / 10;
-    const exchange = new Exchange(ws);
+    const exchange = new Exchange(link);
     const apiVersions = await exchange.apiVersions(Math.min(options.apiVersionsWaitMs ?? DEFAULT_API_VERSIONS_WAIT_MS, timeoutMs));
     result.apiVersions = apiVersions;
     const metadata = await exchange.metadata(metadataVersion(apiVersions), timeoutMs);
@@ -78,9 +78,7 @@ export async function testConnection(url: string, options: ConnectionTestOptions
     if (err instanceof TestFailure) result.failure = err.failure;
     else result.failure = { stage: 'protocol', message: err instanceof Error ? err.message : String(err) };
   } finally {
-    ws?.removeAllListeners();
-    ws?.on('error', () => {});
-    ws?.terminate();
+    link?.terminate();
   }
   return result;
 }
@@ -125,7 +123,7 @@ function safeBrokerUrl(profile: Profile): string {
   }
 }
 
-async function open(url: string, options: ConnectionTestOptions, timeoutMs: number): Promise<WebSocket> {
+async function open(url: string, options: ConnectionTestOptions, timeoutMs: number): Promise<BrokerLink> {
   // dialOnce's own timeout covers the HTTP upgrade; this one also covers a DNS or TCP stall.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -186,19 +184,27 @@ function metadataVersion(apiVersions: ConnectionTestResult['apiVersions']): numb
 
 /** Requests over one WebSocket, each answer matched by correlation id. */
 class Exchange {
-  readonly #ws: WebSocket;
+  readonly #link: BrokerLink;
   readonly #waiting = new Map<number, { resolve(frame: Buffer): void; reject(err: TestFailure): void }>();
   #nextId = 1;
   #closed: TestFailure | null = null;
 
-  constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
-    ws.on('close', (code: number, reason: Buffer) => {
-      const why = reason.length > 0 ? `: ${reason.toString('utf8')}` : '';
-      this.#fail(new TestFailure({ stage: 'protocol', message: `Broker closed the WebSocket (code ${code}${why}) before answering` }));
+  constructor(link: BrokerLink) {
+    this.#link = link;
+    const notKafka = () => this.#fail(new TestFailure({ stage: 'protocol', message: 'Broker sent a WebSocket message that is not one whole Kafka frame' }));
+    link.attach({
+      message: (data) => this.#onMessage(data),
+      // Answers are small; one that is not is gathered and judged whole.
+      messageStart: () => 'collect',
+      messagePart: () => {},
+      text: notKafka,
+      pong: () => {},
+      error: (err) => this.#fail(new TestFailure({ stage: 'protocol', message: `WebSocket error: ${err.message}` })),
+      close: (code, reason) => {
+        const why = reason.length > 0 ? `: ${reason}` : '';
+        this.#fail(new TestFailure({ stage: 'protocol', message: `Broker closed the WebSocket (code ${code}${why}) before answering` }));
+      },
     });
-    ws.on('error', (err: Error) => this.#fail(new TestFailure({ stage: 'protocol', message: `WebSocket error: ${err.message}` })));
   }
 
   /** The broker's API ranges, or null when it stays silent (0.8-era brokers ignore ApiVersions). */
@@ -255,12 +261,12 @@ class Exchange {
           reject(err);
         },
       });
-      this.#ws.send(w.toFrame(), { binary: true });
+      this.#link.send(w.toFrame(), true);
     });
   }
 
-  #onMessage(data: Buffer, isBinary: boolean): void {
-    if (!isBinary || data.length < 8 || data.readInt32BE(0) !== data.length - 4) {
+  #onMessage(data: Buffer): void {
+    if (data.length < 8 || data.readInt32BE(0) !== data.length - 4) {
       this.#fail(new TestFailure({ stage: 'protocol', message: 'Broker sent a WebSocket message that is not one whole Kafka frame' }));
       return;
     }

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getProxyForUrl } from 'proxy-from-env';
-import WebSocket from 'ws';
 import { ShimError } from '../shared/errors.ts';
+import { HandshakeError, openWebSocket } from './ws/handshake.ts';
 import { BrokerLink } from './ws/link.ts';
 
 /**
@@ -89,114 +88,26 @@ export function describeUrl(url: string): string {
   }
 }
 
-/** One attempt: resolves with an open ws WebSocket or rejects with a DialError. */
-export function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<WebSocket> {
-  return handshake(target, timeoutMs, signal, (ws) => ws);
-}
-
 /** The frames after the handshake are ours (ws/link.ts): how large messages are streamed. */
 const LINK_STREAM_FROM_BYTES = 64 * 1024;
 /** Enough of a response for the Kafka session's peek (size, correlation id, an error code). */
 const LINK_HEAD_BYTES = 512;
 
-/** One attempt that hands the open connection to a BrokerLink. */
-export function dialLinkOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<BrokerLink> {
-  return handshake(target, timeoutMs, signal, (ws, socket) => {
-    // ws is done once the handshake is: its listeners come off the socket (they were
-    // added after the 'upgrade' event, see takeOver) and the link's go on, in the same
-    // tick, so not a byte is read in between. The WebSocket object is left idle.
-    takeOver(ws, socket);
-    return new BrokerLink(socket, { maxMessageBytes: target.maxPayload, streamFromBytes: LINK_STREAM_FROM_BYTES, headBytes: LINK_HEAD_BYTES });
-  });
-}
-
-const SOCKET_EVENTS = ['data', 'end', 'close', 'error', 'drain', 'timeout'] as const;
-const listenersBefore = new WeakMap<Duplex, Map<string, Function[]>>();
-
-function takeOver(ws: WebSocket, socket: Duplex): void {
-  socket.pause();
-  const before = listenersBefore.get(socket);
-  for (const event of SOCKET_EVENTS) {
-    const keep = before?.get(event) ?? [];
-    for (const listener of socket.listeners(event)) {
-      if (!keep.includes(listener)) socket.removeListener(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  ws.removeAllListeners();
-}
-
-async function handshake<T>(target: DialTarget, timeoutMs: number, signal: AbortSignal | undefined, adopt: (ws: WebSocket, socket: Duplex) => T): Promise<T> {
+/** One attempt: resolves with an open link to the broker or rejects with a DialError. */
+export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<BrokerLink> {
+  const where = describeUrl(target.url);
   const agent = await agentFor(target);
-  return new Promise((resolve, reject) => {
-    const where = describeUrl(target.url);
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(target.url, {
-        headers: target.headers,
-        ca: target.ca,
-        rejectUnauthorized: target.rejectUnauthorized,
-        agent,
-        handshakeTimeout: timeoutMs,
-        perMessageDeflate: false,
-        maxPayload: target.maxPayload,
-        followRedirects: false,
-      });
-    } catch (err) {
-      reject(new DialError('BROKER_CONFIG', `Cannot connect to ${where}: ${(err as Error).message}`, { retryable: false, cause: err }));
-      return;
-    }
-    ws.binaryType = 'nodebuffer';
-    let socket: Duplex | null = null;
-    ws.once('upgrade', (res) => {
-      // Emitted just before ws attaches its own listeners: remember which were there.
-      socket = res.socket;
-      listenersBefore.set(socket, new Map(SOCKET_EVENTS.map((e) => [e, socket!.listeners(e)])));
-    });
-    let settled = false;
-    const finish = (err: DialError | null) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      ws.removeListener('open', onOpen);
-      if (err) {
-        ws.removeAllListeners();
-        ws.on('error', () => {});
-        ws.terminate();
-        reject(err);
-        return;
-      }
-      ws.removeListener('error', onError);
-      resolve(adopt(ws, socket as unknown as Duplex));
-    };
-    const onOpen = () => finish(null);
-    const onError = (err: Error) => finish(classify(err, where));
-    const onAbort = () => finish(new DialError('BROKER_UNREACHABLE', `Connecting to ${where} was cancelled`, { retryable: false }));
-    ws.once('open', onOpen);
-    ws.once('error', onError);
-    ws.once('unexpected-response', (req, res) => {
-      const status = res.statusCode ?? 0;
-      req.destroy();
-      res.resume();
-      if (status === 407) {
-        finish(
-          new DialError('BROKER_HANDSHAKE_REJECTED', `The HTTP proxy on the way to ${where} asks for credentials (HTTP 407); put them in the proxy URL`, {
-            retryable: false,
-            status,
-          }),
-        );
-        return;
-      }
-      const reason = status === 401 || status === 403 ? 'check the credentials in the profile headers' : `${res.statusMessage ?? ''}`.trim();
-      finish(
-        new DialError('BROKER_HANDSHAKE_REJECTED', `Broker ${where} refused the WebSocket upgrade with HTTP ${status}${reason ? ` (${reason})` : ''}`, {
-          retryable: status >= 500,
-          status,
-        }),
-      );
-    });
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  let opened;
+  try {
+    opened = await openWebSocket({ url: target.url, headers: target.headers, ca: target.ca, rejectUnauthorized: target.rejectUnauthorized, agent, timeoutMs }, signal);
+  } catch (err) {
+    if (signal?.aborted) throw new DialError('BROKER_UNREACHABLE', `Connecting to ${where} was cancelled`, { retryable: false });
+    throw classify(err as HandshakeError, where);
+  }
+  const link = new BrokerLink(opened.socket, { maxMessageBytes: target.maxPayload, streamFromBytes: LINK_STREAM_FROM_BYTES, headBytes: LINK_HEAD_BYTES });
+  // Frames that came with the 101 answer are read first.
+  if (opened.head.length > 0) opened.socket.unshift(opened.head);
+  return link;
 }
 
 /** Dials with retries and exponential backoff; `onRetry` hears about each failed try. */
@@ -208,7 +119,7 @@ export async function dial(
   let delay = policy.retryDelayMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dialLinkOnce(target, policy.timeoutMs, options.signal);
+      return await dialOnce(target, policy.timeoutMs, options.signal);
     } catch (err) {
       const e = err as DialError;
       if (!e.retryable || attempt >= policy.attempts || options.signal?.aborted) {
@@ -239,8 +150,20 @@ const TLS_CODES = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
-function classify(err: Error, where: string): DialError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+function classify(err: HandshakeError, where: string): DialError {
+  switch (err.kind) {
+    case 'url':
+      return new DialError('BROKER_CONFIG', `Cannot connect to ${where}: ${err.message}`, { retryable: false, cause: err });
+    case 'refused':
+      return refusal(err.status ?? 0, err.statusMessage ?? '', where);
+    case 'invalid':
+      return new DialError('BROKER_HANDSHAKE_REJECTED', `Broker ${where} answered the WebSocket upgrade wrongly: ${err.message}`, { retryable: false, cause: err });
+    case 'timeout':
+      return new DialError('BROKER_TIMEOUT', `Broker ${where} did not complete the WebSocket handshake in time`, { retryable: true, cause: err });
+    case 'network':
+      break;
+  }
+  const code = err.code ?? '';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new DialError('BROKER_DNS', `Cannot resolve the broker host of ${where}`, { retryable: code === 'EAI_AGAIN', cause: err });
   }
@@ -255,3 +178,20 @@ function classify(err: Error, where: string): DialError {
   }
   return new DialError('BROKER_UNREACHABLE', `Cannot reach broker ${where}: ${err.message}`, { retryable: true, cause: err });
 }
+
+function refusal(status: number, statusMessage: string, where: string): DialError {
+  if (status === 407) {
+    return new DialError('BROKER_HANDSHAKE_REJECTED', `The HTTP proxy on the way to ${where} asks for credentials (HTTP 407); put them in the proxy URL`, {
+      retryable: false,
+      status,
+    });
+  }
+  const reason = status === 401 || status === 403 ? 'check the credentials in the profile headers' : statusMessage.trim();
+  return new DialError('BROKER_HANDSHAKE_REJECTED', `Broker ${where} refused the WebSocket upgrade with HTTP ${status}${reason ? ` (${reason})` : ''}`, {
+    retryable: status >= 500,
+    status,
+  });
+}
+
+/** The name the first link tests used. */
+export const dialLinkOnce = dialOnce;
