@@ -18,11 +18,19 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--cli', 'a.js', '--versus=b.js'])).toMatchObject({ cli: 'a.js', versus: 'b.js' });
   });
 
+  it('measures the bare relay unless told --relay=false', () => {
+    expect(parseBenchArgs([]).relay).toBe(true);
+    expect(parseBenchArgs(['--relay=false']).relay).toBe(false);
+    expect(parseBenchArgs(['--relay=false', '--relay']).relay).toBe(true);
+    expect(parseBenchArgs(['--relay=true', '--rounds', '2'])).toMatchObject({ relay: true, rounds: 2 });
+  });
+
   it('explains what is wrong in a sentence', () => {
     expect(() => parseBenchArgs(['--scenario', 'small,huge'])).toThrow(/"huge" is not one/);
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow(/--rounds must be a whole number from 1 to 50/);
     expect(() => parseBenchArgs(['--duration'])).toThrow(/--duration needs a value/);
     expect(() => parseBenchArgs(['--json=yes'])).toThrow(/--json takes no value/);
+    expect(() => parseBenchArgs(['--relay=no'])).toThrow(/--relay takes true or false \(--relay=false\), not "no"/);
     expect(() => parseBenchArgs(['--fast'])).toThrow(/Unknown option --fast/);
     expect(() => parseBenchArgs(['small'])).toThrow(/Unexpected argument "small"/);
   });

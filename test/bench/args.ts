@@ -23,6 +23,8 @@ export interface BenchOptions {
   cli?: string;
   /** Compare the tunnel with this other CLI build instead of the direct path (A/B of an optimisation). */
   versus?: string;
+  /** Also measure a bare TCP relay in small, produce-1m and fetch-1m: the ceiling for any user-space hop. */
+  relay: boolean;
   help: boolean;
 }
 
@@ -33,7 +35,11 @@ export class BenchUsageError extends Error {
   }
 }
 
-type Flag = { kind: 'bool'; apply: (o: BenchOptions) => void } | { kind: 'value'; apply: (o: BenchOptions, v: string) => void };
+/** bool: present or not. switch: on by default, turned off with --name=false. value: takes one. */
+type Flag =
+  | { kind: 'bool'; apply: (o: BenchOptions) => void }
+  | { kind: 'switch'; apply: (o: BenchOptions, on: boolean) => void }
+  | { kind: 'value'; apply: (o: BenchOptions, v: string) => void };
 
 function count(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
@@ -79,9 +85,16 @@ const FLAGS: Record<string, Flag> = {
   'idle-connections': { kind: 'value', apply: (o, v) => (o.idleConnections = count('idle-connections', 1, 5000)(v)) },
   cli: { kind: 'value', apply: (o, v) => (o.cli = v) },
   versus: { kind: 'value', apply: (o, v) => (o.versus = v) },
+  relay: { kind: 'switch', apply: (o, on) => (o.relay = on) },
   help: { kind: 'bool', apply: (o) => (o.help = true) },
   h: { kind: 'bool', apply: (o) => (o.help = true) },
 };
+
+function onOff(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new BenchUsageError(`--${name} takes true or false (--${name}=false), not "${value}"`);
+}
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = {
@@ -93,6 +106,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     check: false,
     stallSec: 10,
     idleConnections: 500,
+    relay: true,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +117,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (flag.kind === 'bool') {
       if (m[2] !== undefined) throw new BenchUsageError(`--${m[1]} takes no value`);
       flag.apply(options);
+      continue;
+    }
+    if (flag.kind === 'switch') {
+      flag.apply(options, onOff(m[1], m[2]));
       continue;
     }
     let value = m[2];
@@ -122,7 +140,7 @@ baseline in the same run, alternating, over several rounds; reports medians.
 
   --scenario LIST        some of: ${SCENARIOS.join(', ')} (default: all)
   --duration S           measuring window per measurement, seconds (default 3)
-  --rounds N             tunnel/direct pairs per scenario (default 3)
+  --rounds N             rounds per scenario, each measuring every side once (default 3)
   --json                 one JSON object per scenario on stdout, instead of the table
   --cpu-prof             profile the tunnel process (node --cpu-prof into test/artifacts/prof)
                          and print its top self-time functions
@@ -138,4 +156,7 @@ baseline in the same run, alternating, over several rounds; reports medians.
   --versus PATH          in small, produce-1m and fetch-1m, compare with the CLI at PATH
                          (alternating, same run) instead of the direct path: ratio > 1
                          means the tunnel under test is faster than PATH
+  --relay=false          in small, produce-1m and fetch-1m, do not also measure a bare
+                         TCP relay (by default it runs in the same rounds; it is the
+                         most any user-space hop gets on this machine; not with --versus)
 `;

@@ -4,6 +4,7 @@ import type { WatchedProcess } from './cpu-time.ts';
 import { formatProfileSummary, readCpuProfile, summarizeProfile } from './cpu-profile.ts';
 import { runMemory } from './memory.ts';
 import { probeSession } from './probe.ts';
+import { RelayProcess } from './relay-process.ts';
 import { TARGETS, failedRecord, formatTable, memoryRecord, throughputRecord, type ScenarioRecord } from './report.ts';
 import { Responder } from './responder.ts';
 import { compare, type LoadShape } from './throughput.ts';
@@ -146,17 +147,22 @@ async function runDirectComparison(scenario: keyof typeof SHAPES, context: Conte
   const { options, responder, log } = context;
   const shape = shapeOf(scenario, options);
   const against = options.versus ? `the CLI at ${options.versus}` : 'direct';
-  log(`  ${describeShape(shape)}; tunnel vs ${against}, ${options.rounds} rounds of ${options.durationSec} s`);
+  // The relay is a reference for the direct comparison; beside another build it would answer nothing asked.
+  const withRelay = options.relay && !options.versus;
+  log(`  ${describeShape(shape)}; tunnel vs ${against}${withRelay ? ' and a bare TCP relay' : ''}, ${options.rounds} rounds of ${options.durationSec} s`);
   const tunnel = await TunnelProcess.start({ brokerPort: responder.wsPort, name: scenario, cpuProfile: options.cpuProf, cli: options.cli });
   let other: TunnelProcess | null = null;
+  let relay: RelayProcess | null = null;
   try {
     if (options.versus) other = await TunnelProcess.start({ brokerPort: responder.wsPort, name: `${scenario}-versus`, cli: options.versus });
+    if (withRelay) relay = await RelayProcess.start({ targetPort: responder.tcpPort });
     const comparison = await compare({
       shape,
       subject: { label: 'tunnel', port: tunnel.port, watch: [{ label: 'tunnel', pid: tunnel.pid }, ...harness(responder)] },
       baseline: other
         ? { label: 'other', port: other.port, watch: [{ label: 'tunnel', pid: other.pid }, ...harness(responder)] }
         : { label: 'direct', port: responder.tcpPort, watch: harness(responder) },
+      reference: relay ? { label: 'relay', port: relay.port, watch: [{ label: 'relay', pid: relay.pid }, ...harness(responder)] } : undefined,
       rounds: options.rounds,
       durationMs: options.durationSec * 1000,
       responder,
@@ -177,6 +183,7 @@ async function runDirectComparison(scenario: keyof typeof SHAPES, context: Conte
   } finally {
     await stopTunnel(tunnel, scenario, context);
     if (other) await stopTunnel(other, `${scenario} (other build)`, context);
+    await relay?.stop();
   }
 }
 

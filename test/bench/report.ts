@@ -24,10 +24,18 @@ export interface ScenarioRecord {
   directP50us: number | null;
   directP99us: number | null;
   addedP50us: number | null;
+  /**
+   * The bare TCP relay (relay-process.ts), measured in the same rounds: its
+   * frames/s, relay / direct and tunnel / relay (medians of per-round ratios).
+   * Absent where it did not run (kafka-aware, --versus, --relay=false).
+   */
+  relayFramesPerSec?: number;
+  relayRatio?: number;
+  tunnelVsRelay?: number;
   /** Tunnel process RSS: the peak during a throughput scenario, idle RSS for "memory". */
   rssMB: number | null;
   /** Median % of one core used during the measuring windows, per process, on each side. */
-  cpu?: { tunnelSide: Record<string, number | null>; baselineSide: Record<string, number | null> };
+  cpu?: { tunnelSide: Record<string, number | null>; baselineSide: Record<string, number | null>; relaySide?: Record<string, number | null> };
   rounds: number;
   roundRatios: number[];
   /** The machine the scenario ran on, and its 1-minute load average at the end. */
@@ -77,6 +85,12 @@ export function throughputRecord(
     pass: false,
     notes: options.notes ?? [],
   };
+  if (c.reference) {
+    record.relayFramesPerSec = round(c.reference.median.framesPerSec);
+    record.relayRatio = round(c.reference.median.ratio, 3);
+    record.tunnelVsRelay = round(c.reference.median.subjectRatio, 3);
+    record.cpu!.relaySide = c.reference.median.cpu;
+  }
   record.pass = options.pass(record);
   return record;
 }
@@ -135,7 +149,7 @@ export function failedRecord(scenario: string, error: Error, target: string): Sc
 }
 
 export function formatTable(records: readonly ScenarioRecord[]): string {
-  const header = ['scenario', 'tunnel fr/s', 'base fr/s', 'ratio', 'tunnel MB/s', 'base MB/s', 'p50 µs t/b', 'p99 µs t/b', 'RSS MB', 'CPU% t/r/g/o', 'verdict'];
+  const header = ['scenario', 'tunnel fr/s', 'base fr/s', 'ratio', 'relay fr/s', 'relay/base', 't/relay', 'tunnel MB/s', 'base MB/s', 'p50 µs t/b', 'p99 µs t/b', 'RSS MB', 'CPU% t/r/g/o', 'verdict'];
   const rows = records
     .filter((r) => r.scenario !== 'memory')
     .map((r) => [
@@ -143,6 +157,9 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
       num(r.tunnelFramesPerSec),
       num(r.directFramesPerSec),
       r.ratio === null ? '—' : r.ratio.toFixed(2),
+      num(r.relayFramesPerSec ?? null),
+      r.relayRatio === undefined ? '—' : r.relayRatio.toFixed(2),
+      r.tunnelVsRelay === undefined ? '—' : r.tunnelVsRelay.toFixed(2),
       num(r.tunnelMBps, 1),
       num(r.directMBps, 1),
       `${num(r.p50us)}/${num(r.directP50us)}`,
@@ -155,6 +172,12 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
   if (rows.length > 0) {
     parts.push(grid([header, ...rows]));
     parts.push('Targets: ' + records.filter((r) => r.scenario !== 'memory').map((r) => `${r.scenario}: ${r.target}`).join('; '));
+  }
+  if (records.some((r) => r.relayRatio !== undefined)) {
+    parts.push(
+      'relay: a bare TCP relay in its own Node process (no framing, no WebSocket), measured in the same rounds; ' +
+        'it is the most any user-space hop gets on this machine. relay/base = relay ÷ direct; t/relay = tunnel ÷ relay, the share of that ceiling the tunnel gets.',
+    );
   }
   const cores = records.find((r) => r.machine)?.machine?.cores;
   const others = records.map((r) => r.cpu?.tunnelSide.others).filter((o): o is number => typeof o === 'number');

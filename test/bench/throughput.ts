@@ -10,6 +10,10 @@ import { median } from './stats.ts';
  * test and through its baseline, alternating A B, B A, ... so that drift on a
  * shared machine (another process waking up, CPU frequency) falls on both sides
  * alike. Each round gives a ratio; the median ratio is the result.
+ *
+ * An optional reference side (the bare relay) joins every round as a third
+ * measurement, the order rotating (A B R, B R A, R A B, ...) so that no side
+ * always goes first; its ratios are taken within the round too.
  */
 
 export interface LoadShape {
@@ -30,6 +34,8 @@ export interface ComparisonOptions {
   shape: LoadShape;
   subject: Side;
   baseline: Side;
+  /** A third side measured in the same rounds, to set the subject against (the bare relay). */
+  reference?: Side;
   rounds: number;
   durationMs: number;
   responder: Responder;
@@ -58,6 +64,22 @@ export interface Comparison {
     baselineCpu: Record<string, number | null>;
   };
   peakRssBytes: number | null;
+  reference?: ReferenceComparison;
+}
+
+export interface ReferenceComparison {
+  results: LoadResult[];
+  /** reference / baseline frames per second, one per round. */
+  ratios: number[];
+  /** subject / reference frames per second, one per round. */
+  subjectRatios: number[];
+  median: {
+    framesPerSec: number;
+    ratio: number;
+    subjectRatio: number;
+    p50us: number;
+    cpu: Record<string, number | null>;
+  };
 }
 
 /** Time to open connections (the tunnel dials per connection) and warm the JIT before counting. */
@@ -75,6 +97,7 @@ export async function compare(options: ComparisonOptions): Promise<Comparison> {
   const mark = options.rss?.mark() ?? 0;
   const subject: LoadResult[] = [];
   const baseline: LoadResult[] = [];
+  const reference: LoadResult[] = [];
   const ratios: number[] = [];
   const measure = (side: Side) =>
     runLoad({
@@ -87,27 +110,22 @@ export async function compare(options: ComparisonOptions): Promise<Comparison> {
       durationMs: options.durationMs,
       watch: side.watch,
     });
+  const sides = options.reference ? [options.subject, options.baseline, options.reference] : [options.subject, options.baseline];
   for (let round = 0; round < options.rounds; round++) {
-    let s: LoadResult;
-    let b: LoadResult;
-    if (round % 2 === 0) {
-      s = await measure(options.subject);
-      await delay(SETTLE_MS);
-      b = await measure(options.baseline);
-    } else {
-      b = await measure(options.baseline);
-      await delay(SETTLE_MS);
-      s = await measure(options.subject);
+    const order = sides.map((_, i) => sides[(i + round) % sides.length]);
+    const results = new Map<Side, LoadResult>();
+    for (const [i, side] of order.entries()) {
+      if (i > 0) await delay(SETTLE_MS);
+      results.set(side, await measure(side));
     }
     await delay(SETTLE_MS);
+    const s = results.get(options.subject)!;
+    const b = results.get(options.baseline)!;
     subject.push(s);
     baseline.push(b);
     ratios.push(s.framesPerSec / b.framesPerSec);
-    options.log(
-      `  round ${round + 1}/${options.rounds}: ${options.subject.label} ${fmt(s.framesPerSec)} frames/s (p50 ${fmt(s.p50us)} µs), ` +
-        `${options.baseline.label} ${fmt(b.framesPerSec)} frames/s (p50 ${fmt(b.p50us)} µs), ratio ${(s.framesPerSec / b.framesPerSec).toFixed(2)}; ` +
-        `CPU % of a core: ${describeCpu(s.cpu)} | ${describeCpu(b.cpu)}`,
-    );
+    if (options.reference) reference.push(results.get(options.reference)!);
+    options.log(`  round ${round + 1}/${options.rounds}: ${describeRound(sides, results, options)}`);
   }
   type NumericKey = 'framesPerSec' | 'mbps' | 'p50us' | 'p99us';
   const m = (results: LoadResult[], key: NumericKey) => median(results.map((r) => r[key]));
@@ -129,7 +147,43 @@ export async function compare(options: ComparisonOptions): Promise<Comparison> {
       baselineCpu: medianCpu(baseline),
     },
     peakRssBytes: options.rss ? options.rss.peakSince(mark) : null,
+    reference: reference.length > 0 ? referenceOf(subject, baseline, reference) : undefined,
   };
+}
+
+function referenceOf(subject: LoadResult[], baseline: LoadResult[], reference: LoadResult[]): ReferenceComparison {
+  const ratios = reference.map((r, i) => r.framesPerSec / baseline[i].framesPerSec);
+  const subjectRatios = reference.map((r, i) => subject[i].framesPerSec / r.framesPerSec);
+  return {
+    results: reference,
+    ratios,
+    subjectRatios,
+    median: {
+      framesPerSec: median(reference.map((r) => r.framesPerSec)),
+      ratio: median(ratios),
+      subjectRatio: median(subjectRatios),
+      p50us: median(reference.map((r) => r.p50us)),
+      cpu: medianCpu(reference),
+    },
+  };
+}
+
+/**
+ * One round on one line: each side's frames/s and p50, the ratio (subject /
+ * baseline, as before a reference side existed), the reference's two ratios,
+ * and what each process used while each side was measured.
+ */
+function describeRound(sides: readonly Side[], results: ReadonlyMap<Side, LoadResult>, options: ComparisonOptions): string {
+  const fps = (side: Side) => results.get(side)!.framesPerSec;
+  const ratio = (of: Side, to: Side) => (fps(of) / fps(to)).toFixed(2);
+  const { subject, baseline, reference } = options;
+  const ratios = [`ratio ${ratio(subject, baseline)}`];
+  if (reference) ratios.push(`${reference.label}/${baseline.label} ${ratio(reference, baseline)}`, `${subject.label}/${reference.label} ${ratio(subject, reference)}`);
+  return (
+    sides.map((side) => `${side.label} ${fmt(fps(side))} frames/s (p50 ${fmt(results.get(side)!.p50us)} µs)`).join(', ') +
+    `, ${ratios.join(', ')}; CPU % of a core: ` +
+    sides.map((side) => describeCpu(results.get(side)!.cpu)).join(' | ')
+  );
 }
 
 function medianCpu(results: LoadResult[]): Record<string, number | null> {
