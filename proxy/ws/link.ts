@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { CloseCode, encodeHeader, FrameParseError, FrameParser, Opcode, type FrameHeader } from './frame-parser.ts';
 import { maskInPlace, maskInto, newMaskKey } from './mask.ts';
@@ -95,7 +96,9 @@ export class BrokerLink {
   /** Starts delivery to `handlers` (bytes that arrived before now were kept). */
   attach(handlers: LinkHandlers): void {
     this.#handlers = handlers;
-    this.#socket.resume();
+    // A reset is noticed even while paused; its close is reported now, not lost.
+    if (this.#closed) this.#reportClose();
+    else this.#socket.resume();
   }
 
   /** Bytes written but not yet taken by the kernel. */
@@ -312,8 +315,12 @@ export class BrokerLink {
       this.#handlers?.pong();
       return;
     }
-    // Close: read the code and reason, answer unless we started the handshake, then end our side.
+    // Close: read the code and reason (checked as RFC 6455 §5.5.1 and §7.4 ask), answer
+    // unless we started the handshake, then end our side.
+    if (payload.length === 1) throw this.#violation('a close frame with a one-byte payload');
     const code = payload.length >= 2 ? payload.readUInt16BE(0) : CloseCode.NoStatus;
+    if (payload.length >= 2 && !isSendableCloseCode(code)) throw this.#violation(`close code ${code} may not be sent`);
+    if (!isUtf8(payload.subarray(2))) throw this.#violation('a close reason that is not UTF-8');
     const reason = payload.length > 2 ? payload.subarray(2).toString('utf8') : '';
     this.#closeReceived = { code, reason };
     if (!this.#closeSent) this.close(code === CloseCode.NoStatus ? CloseCode.Normal : code, '');
@@ -334,10 +341,17 @@ export class BrokerLink {
   #onClose = (): void => {
     if (this.#closed) return;
     this.#closed = true;
+    this.#reportClose();
+  };
+
+  #reportClose(): void {
     const received = this.#closeReceived;
     this.#handlers?.close(received?.code ?? CloseCode.Abnormal, received?.reason ?? '');
-  };
+  }
 }
+
+/** A control frame carries at most 125 bytes: the 2-byte code, then the reason. */
+const MAX_CLOSE_REASON_BYTES = 123;
 
 /** A whole masked frame in one buffer (small frames and control frames). */
 function maskedFrame(opcode: number, payload: Buffer): Buffer {
@@ -349,8 +363,19 @@ function maskedFrame(opcode: number, payload: Buffer): Buffer {
   return frame;
 }
 
+/** Codes a close frame may carry (RFC 6455 §7.4.1-2): 1004 is reserved, and 1005, 1006 and 1015 only name what happened, never travel. */
+function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
 function closePayload(code: number, reason: string): Buffer {
-  const text = Buffer.from(reason, 'utf8').subarray(0, 123);
+  let text = Buffer.from(reason, 'utf8');
+  if (text.length > MAX_CLOSE_REASON_BYTES) {
+    // Cut before a character, not inside one: the broker rejects a reason that is not UTF-8.
+    let end = MAX_CLOSE_REASON_BYTES;
+    while (end > 0 && (text[end] & 0xc0) === 0x80) end--;
+    text = text.subarray(0, end);
+  }
   const payload = Buffer.allocUnsafe(2 + text.length);
   payload.writeUInt16BE(code, 0);
   text.copy(payload, 2);
