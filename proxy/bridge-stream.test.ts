@@ -102,6 +102,33 @@ describe('streaming through the bridge', () => {
     expect(echo.equals(big)).toBe(true);
   });
 
+  it('keeps a connection whose client pauses in the middle of a streamed request for longer than the keepalive', async () => {
+    const broker = await startTestBroker();
+    cleanups.push(() => broker.close());
+    const tunnel = new Tunnel(testProfile({ broker: `127.0.0.1:${broker.port}`, keepaliveMs: 50 }));
+    const closes: string[] = [];
+    tunnel.on('event', (e) => {
+      if (e.kind === 'connection-closed') closes.push(e.code ?? '');
+    });
+    await tunnel.start();
+    cleanups.push(() => tunnel.stop());
+
+    const client = await connectClient(tunnel.port);
+    cleanups.push(() => void client.destroy());
+    const reader = new FrameReader(client);
+    client.write(numberedFrame(0, 10));
+    await reader.waitFor(1);
+    const big = numberedFrame(1, 512 * 1024);
+    client.write(big.subarray(0, 200_000));
+    await until(() => rawSocket(broker.connections[0]).bytesRead > 200_000);
+    // Ten keepalive rounds with the request half-written: no ping can go out meanwhile.
+    await new Promise((r) => setTimeout(r, 500));
+    client.write(big.subarray(200_000));
+    await Promise.race([reader.waitFor(2), reader.waitForEnd()]);
+    expect(closes).toEqual([]);
+    expect(reader.frames[1]?.equals(big)).toBe(true);
+  });
+
   it('leaves the caller\'s buffer untouched when the library streams it (it is not ours to mask)', async () => {
     const broker = await startTestBroker();
     cleanups.push(() => broker.close());

@@ -445,6 +445,13 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     const interval = this.#options.keepaliveMs;
     if (interval <= 0) return;
     this.#keepalive = setInterval(() => {
+      const link = this.#link;
+      // A ping cannot interrupt a request being streamed. If the broker takes its bytes as fast
+      // as they come (nothing backed up), the wait is the client's: skip this round.
+      if (link?.writingMessage && link.bufferedBytes === 0) {
+        this.#alive = true;
+        return;
+      }
       if (!this.#alive) {
         this.#close({ code: 'BROKER_KEEPALIVE_TIMEOUT', message: `Broker did not answer a keepalive ping within ${interval} ms`, level: 'warn' });
         return;

@@ -193,5 +193,3 @@ function refusal(status: number, statusMessage: string, where: string): DialErro
   });
 }
 
-/** The name the first link tests used. */
-export const dialLinkOnce = dialOnce;

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dialLinkOnce } from '../dial.ts';
+import { dialOnce } from '../dial.ts';
 import { encodeHeader, Opcode } from './frame-parser.ts';
 import type { BrokerLink, LinkHandlers } from './link.ts';
 
@@ -155,7 +155,7 @@ async function startServer(options: ServerOptions = {}): Promise<TestServer> {
 
 /** Dials `server` the way the tunnel does, attaches a recorder, and returns both ends. */
 async function connect(server: TestServer, options: { maxPayload?: number; attach?: boolean } = {}) {
-  const link: BrokerLink = await dialLinkOnce({ url: server.url, headers: {}, rejectUnauthorized: true, maxPayload: options.maxPayload ?? 16 << 20 }, 5000);
+  const link: BrokerLink = await dialOnce({ url: server.url, headers: {}, rejectUnauthorized: true, maxPayload: options.maxPayload ?? 16 << 20 }, 5000);
   cleanups.push(() => link.terminate());
   const { peer } = await server.peers.first('peer');
   const events = new LinkEvents();
@@ -178,16 +178,23 @@ describe('BrokerLink out: messages to the broker', () => {
     }
   });
 
-  it('masks an owned buffer in place and still delivers the exact bytes', async () => {
+  it('masks a large owned buffer in place, copies a small one, and delivers the exact bytes', async () => {
     const server = await startServer();
     const { link, peer } = await connect(server);
-    const data = randomBytes(4096);
-    const copy = Buffer.from(data);
-    link.send(data, true);
+    const large = randomBytes(100_000);
+    const largeCopy = Buffer.from(large);
+    link.send(large, true);
     const got = await peer.log.first('message');
-    expect(got.data.equals(copy)).toBe(true);
+    expect(got.data.equals(largeCopy)).toBe(true);
     // Masked with a random key: equal again only for the all-zero key (1 in 2^32).
-    expect(data.equals(copy)).toBe(false);
+    expect(large.equals(largeCopy)).toBe(false);
+    // Small frames go out as one buffer with their header; the caller's bytes stay as they were.
+    const small = randomBytes(4096);
+    const smallCopy = Buffer.from(small);
+    link.send(small, true);
+    const [, second] = await peer.log.count('message', 2);
+    expect(second.data.equals(smallCopy)).toBe(true);
+    expect(small.equals(smallCopy)).toBe(true);
   });
 
   it('streams a message begun with its length and given in uneven parts, as one message', async () => {

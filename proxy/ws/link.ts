@@ -50,6 +50,9 @@ export interface LinkOptions {
   headBytes: number;
 }
 
+/** Frames up to this size are copied into one buffer with their header rather than masked in place. */
+const COPY_UP_TO_BYTES = 16 * 1024;
+
 type Incoming =
   | { kind: 'none' }
   | { kind: 'collect'; opcode: number; parts: Buffer[]; bytes: number; length: number; fin: boolean }
@@ -140,13 +143,24 @@ export class BrokerLink {
       this.#deferred.push(maskedFrame(Opcode.Binary, data));
       return;
     }
+    // Small frames: header and payload in one buffer (one entry in the batched write).
+    if (!owned || data.length <= COPY_UP_TO_BYTES) {
+      this.#socket.write(maskedFrame(Opcode.Binary, data));
+      return;
+    }
     this.begin(data.length);
     this.part(data, owned);
+  }
+
+  /** Whether a message is part-way written (pings wait for it to end). */
+  get writingMessage(): boolean {
+    return this.#outRemaining > 0;
   }
 
   /** Starts a binary message of `length` bytes; `part` supplies them. */
   begin(length: number): void {
     if (!this.open) return;
+    if (this.#outRemaining > 0) throw new Error(`a message still has ${this.#outRemaining} bytes to write`);
     this.#outKey = newMaskKey();
     this.#outPosition = 0;
     this.#outRemaining = length;
