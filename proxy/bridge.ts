@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import type { ApiStats, ConnectionSnapshot, EventKind, EventLevel } from '../shared/stats.ts';
+import type { ConnectionSnapshot, EventLevel } from '../shared/stats.ts';
 import { formatBytes } from '../shared/format.ts';
+import type { BridgeEvent, BridgeOptions, ClientStream, CloseReason, FrameInterceptor } from './bridge-contract.ts';
+import { ClientWriter } from './client-writer.ts';
 import type { DialError } from './dial.ts';
 import { FrameError, FrameSplitter, SIZE_PREFIX_BYTES, type FrameStream } from './framing.ts';
+import { HalfClose } from './half-close.ts';
+import { Keepalive } from './keepalive.ts';
 import { Counter } from './traffic.ts';
 import type { BrokerLink, LinkHandlers } from './ws/link.ts';
 
@@ -18,79 +21,16 @@ import type { BrokerLink, LinkHandlers } from './ws/link.ts';
  * ws/link.ts): a 1 MiB request leaves for the broker while it is still arriving,
  * and a 1 MiB response reaches the client the same way. The Kafka-aware session
  * sees such a frame's head and decides; frames it must read whole are gathered.
+ *
+ * The options, events and interceptor seam are declared in bridge-contract.ts;
+ * writing to the client is client-writer.ts, the broker's keepalive keepalive.ts,
+ * and waiting out a client's half-close half-close.ts.
  */
-
-/** Sees every whole frame; the Kafka-aware session implements it. */
-export interface FrameInterceptor {
-  /** 'consumed': the interceptor answered or refused it; do not forward. */
-  clientFrame(frame: Buffer): 'forward' | 'consumed';
-  /** The frame to write to the client (maybe rewritten), or null to drop it. */
-  brokerFrame(frame: Buffer): Buffer | null;
-  /**
-   * A large request begins with `head` (its first bytes; `length` in all):
-   * 'stream' means it is accounted for as clientFrame would and goes on unchanged,
-   * 'whole' means the interceptor needs it whole (clientFrame follows). Without
-   * this method every frame is gathered.
-   */
-  clientHead?(head: Buffer, length: number): 'stream' | 'whole';
-  /** The same for a large response: 'stream' passes it through unchanged, 'whole' leads to brokerFrame. */
-  brokerHead?(head: Buffer, length: number): 'stream' | 'whole';
-  /** Requests still waiting for their response. */
-  readonly inFlight: number;
-  /** Per-API numbers for this connection. */
-  apis?(): ApiStats[];
-  dispose(): void;
-}
-
-export interface InterceptorHooks {
-  sendToClient(frame: Buffer): void;
-  /** Sends a frame to the broker in place of the client's (a request the interceptor translated and consumed). */
-  sendToBroker(frame: Buffer): void;
-  close(reason: { code: string; message: string }): void;
-  onEvent(event: BridgeEvent): void;
-}
-
-export interface BridgeEvent {
-  level: EventLevel;
-  kind: EventKind;
-  message: string;
-  code?: string;
-}
-
-export interface CloseReason {
-  /** Stable code: CLIENT_CLOSED, BROKER_CLOSED, FRAME_TOO_LARGE, BROKER_UNREACHABLE, ... */
-  code: string;
-  message: string;
-  level: EventLevel;
-}
-
-export interface TrafficSink {
-  toBroker: Counter;
-  toClient: Counter;
-}
-
-/** A TCP socket, or one end of an in-process pair (the library). */
-export type ClientStream = Duplex & { setNoDelay?(noDelay?: boolean): unknown; remoteAddress?: string; remotePort?: number };
-
-export interface BridgeOptions {
-  id: number;
-  client: ClientStream;
-  /** Opens the WebSocket (with the profile's retry policy). */
-  connect(signal: AbortSignal, onRetry: (err: DialError, attempt: number, delayMs: number) => void): Promise<BrokerLink>;
-  maxFrameBytes: number;
-  /** Ping interval; 0 disables keepalive. A missed pong closes the connection. */
-  keepaliveMs: number;
-  /** Tunnel-wide counters, updated alongside the connection's own. */
-  traffic: TrafficSink;
-  interceptor?: (hooks: InterceptorHooks) => FrameInterceptor;
-}
 
 /** Bytes the client may send while the WebSocket is still connecting before we stop reading. */
 const HOLD_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Bytes written toward the broker but not yet taken by the kernel; above this the client is paused. */
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
-/** How long a half-closed client's requests in flight may take to be answered. */
-const HALF_CLOSE_WAIT_MS = 30_000;
 
 export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close: [CloseReason] }> {
   readonly id: number;
@@ -104,6 +44,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   readonly #splitter: FrameSplitter;
   readonly #abort = new AbortController();
   readonly #interceptor: FrameInterceptor | null;
+  readonly #clientWriter: ClientWriter;
   /** A TCP socket hands us a fresh buffer per read, ours to mask in place; an in-process client's buffers are its own. */
   readonly #ownsClientBuffers: boolean;
   #link: BrokerLink | null = null;
@@ -111,19 +52,11 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   #held: Buffer[] = [];
   #heldBytes = 0;
   #clientPausedBy = new Set<'hold' | 'send'>();
-  #brokerPaused = false;
   #clientEnded = false;
-  #clientCorked = false;
-  /** Length of the response being streamed to the client, or -1; other writes wait in #clientQueue. */
-  #streamingToClient = -1;
-  #clientQueue: Buffer[] = [];
   /** Length of the request being streamed to the broker. */
   #streamingToBroker = 0;
-  #keepalive: NodeJS.Timeout | null = null;
-  /** Half-close: waiting for in-flight answers before closing the WebSocket. */
-  #drainTimer: NodeJS.Timeout | null = null;
-  #closeRequested = false;
-  #alive = true;
+  #keepalive: Keepalive | null = null;
+  #halfClose: HalfClose | null = null;
 
   constructor(options: BridgeOptions) {
     super();
@@ -133,9 +66,15 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.clientAddress = formatPeer(options.client);
     this.#splitter = new FrameSplitter({ maxFrameBytes: options.maxFrameBytes });
     this.#ownsClientBuffers = options.client instanceof Socket;
+    this.#clientWriter = new ClientWriter({
+      client: options.client,
+      counters: [this.toClient, options.traffic.toClient],
+      closed: () => this.#state === 'closed',
+      broker: () => this.#link,
+    });
     this.#interceptor =
       options.interceptor?.({
-        sendToClient: (frame) => this.#writeToClient(frame),
+        sendToClient: (frame) => this.#clientWriter.frame(frame),
         // The session's own translations: fresh buffers, free to mask in place.
         sendToBroker: (frame) => this.#sendToBroker(frame, true),
         close: (reason) => this.#close({ ...reason, level: 'warn' }),
@@ -198,8 +137,9 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     }
     this.#link = link;
     this.#state = 'open';
+    this.#halfClose = new HalfClose(link, () => this.#interceptor?.inFlight ?? 0);
     link.attach(this.#brokerHandlers);
-    this.#startKeepalive();
+    this.#startKeepalive(link);
     this.emit('open');
 
     const held = this.#held;
@@ -208,7 +148,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     for (const frame of held) this.#forwardToBroker(frame);
     this.#checkSendBacklog();
     this.#unpauseClient('hold');
-    if (this.#clientEnded) this.#closeWhenAnswered();
+    if (this.#clientEnded) this.#halfClose.closeWhenAnswered();
   }
 
   // ---- client -> broker ----
@@ -278,37 +218,16 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     link.onceDrained(() => this.#unpauseClient('send'));
   }
 
+  /** A half-close (half-close.ts); the client is ended once the broker has closed. */
   #onClientEnd = (): void => {
     this.#clientEnded = true;
     if (this.#state === 'open') {
-      this.#closeWhenAnswered();
+      this.#halfClose?.closeWhenAnswered();
     } else if (this.#state === 'connecting' && this.#held.length === 0 && this.#splitter.bufferedBytes === 0) {
       // Gone before the broker connection opened, having asked nothing: no need to reach the broker.
       this.#close({ code: 'CLIENT_CLOSED', message: 'Client closed before the broker connection opened', level: 'info' });
     }
   };
-
-  /**
-   * A half-close: what the client sent still goes out, and the WebSocket is
-   * closed politely once every request in flight has its answer (or after a
-   * bounded wait), so a client that writes, shuts down its side and then reads
-   * still gets its responses. The client is ended once the broker has closed.
-   */
-  #closeWhenAnswered(): void {
-    const link = this.#link;
-    if (!link || this.#closeRequested) return;
-    if ((this.#interceptor?.inFlight ?? 0) === 0) {
-      this.#closeRequested = true;
-      link.close(1000, 'client closed');
-      return;
-    }
-    if (this.#drainTimer) return;
-    this.#drainTimer = setTimeout(() => {
-      this.#closeRequested = true;
-      link.close(1000, 'client closed');
-    }, HALF_CLOSE_WAIT_MS);
-    this.#drainTimer.unref();
-  }
 
   #pauseClient(why: 'hold' | 'send'): void {
     if (this.#clientPausedBy.size === 0) this.#client.pause();
@@ -328,7 +247,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     messagePart: (part, last) => this.#onBrokerMessagePart(part, last),
     text: () =>
       this.#close({ code: 'BROKER_TEXT_MESSAGE', message: 'Broker sent a text WebSocket message; Kafka frames must be binary. Connection closed', level: 'error' }),
-    pong: () => (this.#alive = true),
+    pong: () => this.#keepalive?.heard(),
     error: (err) => {
       // The close that follows would look like a drop, so say why now.
       const message =
@@ -354,80 +273,27 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   #onBrokerMessage(data: Buffer): void {
     if (this.#state === 'closed') return;
-    this.#alive = true;
+    this.#keepalive?.heard();
     if (!this.#checkBrokerFrame(data, data.length)) return;
     const out = this.#interceptor ? this.#interceptor.brokerFrame(data) : data;
-    if (out) this.#writeToClient(out);
-    this.#answered();
+    if (out) this.#clientWriter.frame(out);
+    this.#halfClose?.answered();
   }
 
   #onBrokerMessageStart(head: Buffer, length: number): 'stream' | 'collect' {
     if (this.#state === 'closed' || !this.#checkBrokerFrame(head, length)) return 'collect';
     const interceptor = this.#interceptor;
     if (interceptor && interceptor.brokerHead?.(head, length) !== 'stream') return 'collect';
-    this.#streamingToClient = length;
+    this.#clientWriter.startStream(length);
     return 'stream';
   }
 
   #onBrokerMessagePart(part: Buffer, last: boolean): void {
     if (this.#state === 'closed') return;
-    this.#alive = true;
-    this.#writeClientBytes(part);
-    if (!last) return;
-    const length = this.#streamingToClient;
-    this.#streamingToClient = -1;
-    this.toClient.add(length);
-    this.#options.traffic.toClient.add(length);
-    // What the session wrote meanwhile (local answers) follows the response it waited behind.
-    const queued = this.#clientQueue;
-    this.#clientQueue = [];
-    for (const frame of queued) this.#writeToClient(frame);
-    this.#answered();
+    this.#keepalive?.heard();
+    this.#clientWriter.streamPart(part, last);
+    if (last) this.#halfClose?.answered();
   }
-
-  /** A response went out: a half-closed client may now be done. */
-  #answered(): void {
-    if (this.#drainTimer && (this.#interceptor?.inFlight ?? 0) === 0) {
-      clearTimeout(this.#drainTimer);
-      this.#drainTimer = null;
-      this.#closeWhenAnswered();
-    }
-  }
-
-  #writeToClient(frame: Buffer): void {
-    if (this.#state === 'closed' || this.#client.destroyed) return;
-    if (this.#streamingToClient >= 0) {
-      this.#clientQueue.push(frame);
-      return;
-    }
-    this.toClient.add(frame.length);
-    this.#options.traffic.toClient.add(frame.length);
-    this.#writeClientBytes(frame);
-  }
-
-  #writeClientBytes(bytes: Buffer): void {
-    if (this.#state === 'closed' || this.#client.destroyed) return;
-    // Responses that arrive in one tick (ws parses many messages per read) go out in one write.
-    if (!this.#clientCorked) {
-      this.#clientCorked = true;
-      this.#client.cork();
-      process.nextTick(this.#uncorkClient);
-    }
-    if (!this.#client.write(bytes) && !this.#brokerPaused && this.#link) {
-      const link = this.#link;
-      this.#brokerPaused = true;
-      link.pause();
-      this.#client.once('drain', () => {
-        this.#brokerPaused = false;
-        if (this.#state !== 'closed') link.resume();
-      });
-    }
-  }
-
-  #uncorkClient = (): void => {
-    this.#clientCorked = false;
-    this.#client.uncork();
-  };
 
   #onBrokerClose(code: number, reason: string): void {
     if (this.#state === 'closed') return;
@@ -441,25 +307,14 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     this.#close({ code: this.#clientEnded ? 'CLIENT_CLOSED' : 'BROKER_CLOSED', message, level }, { graceful: true });
   }
 
-  #startKeepalive(): void {
-    const interval = this.#options.keepaliveMs;
-    if (interval <= 0) return;
-    this.#keepalive = setInterval(() => {
-      const link = this.#link;
-      // A ping cannot interrupt a request being streamed. If the broker takes its bytes as fast
-      // as they come (nothing backed up), the wait is the client's: skip this round.
-      if (link?.writingMessage && link.bufferedBytes === 0) {
-        this.#alive = true;
-        return;
-      }
-      if (!this.#alive) {
-        this.#close({ code: 'BROKER_KEEPALIVE_TIMEOUT', message: `Broker did not answer a keepalive ping within ${interval} ms`, level: 'warn' });
-        return;
-      }
-      this.#alive = false;
-      this.#link?.ping();
-    }, interval);
-    this.#keepalive.unref();
+  #startKeepalive(link: BrokerLink): void {
+    const intervalMs = this.#options.keepaliveMs;
+    if (intervalMs <= 0) return;
+    this.#keepalive = new Keepalive(link, {
+      intervalMs,
+      onTimeout: () =>
+        this.#close({ code: 'BROKER_KEEPALIVE_TIMEOUT', message: `Broker did not answer a keepalive ping within ${intervalMs} ms`, level: 'warn' }),
+    });
   }
 
   #clientGoneMessage(what: string): string {
@@ -473,8 +328,8 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
   #close(reason: CloseReason, options: { graceful?: boolean } = {}): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    if (this.#keepalive) clearInterval(this.#keepalive);
-    if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    this.#keepalive?.stop();
+    this.#halfClose?.stop();
     this.#abort.abort();
     this.#interceptor?.dispose();
     this.#held = [];

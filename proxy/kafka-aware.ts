@@ -1,5 +1,5 @@
 import type { HostPort, Profile } from '../shared/profile.ts';
-import type { FrameInterceptor, InterceptorHooks } from './bridge.ts';
+import type { FrameInterceptor, InterceptorHooks } from './bridge-contract.ts';
 import { ApiStatsCollector } from './kafka/api-stats.ts';
 import { KafkaSession, type LegacyState } from './kafka/session.ts';
 import type { Tunnel, TunnelOptions } from './tunnel.ts';

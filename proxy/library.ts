@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { brokerUrl, describeIssues, profileSchema, type Profile, type ProfileInput } from '../shared/profile.ts';
 import { ShimError } from '../shared/errors.ts';
-import { Bridge, type BridgeEvent } from './bridge.ts';
+import { Bridge } from './bridge.ts';
+import type { BridgeEvent } from './bridge-contract.ts';
 import { dial, loadCa } from './dial.ts';
 import { createDuplexPair } from './duplex-pair.ts';
 import { createSessionInterceptor, legacyFlag } from './kafka-aware.ts';

@@ -14,7 +14,8 @@ import {
 } from '../shared/profile.ts';
 import { stoppedSnapshot, type EventKind, type EventLevel, type TunnelEvent, type TunnelSnapshot, type TunnelState } from '../shared/stats.ts';
 import { formatBytes, plural } from '../shared/format.ts';
-import { Bridge, type BridgeEvent, type FrameInterceptor, type InterceptorHooks } from './bridge.ts';
+import { Bridge } from './bridge.ts';
+import type { BridgeEvent, FrameInterceptor, InterceptorHooks } from './bridge-contract.ts';
 import { describeUrl, dial, loadCa, type DialTarget } from './dial.ts';
 import { listenError } from './listen-errors.ts';
 import { Counter, RateMeter } from './traffic.ts';
