@@ -1,16 +1,16 @@
 import type { ApiVersionRange, CompatibilityMode, HostPort } from '../../shared/profile.ts';
 import type { EventKind, EventLevel } from '../../shared/stats.ts';
-import { ApiKey, apiName, ErrorCode } from './api-keys.ts';
+import { ApiKey, apiName } from './api-keys.ts';
 import type { ApiStatsCollector } from './api-stats.ts';
-import { API_VERSIONS_RESPONSE_MAX_VERSION, encodeApiVersionsResponse, type ApiVersionEntry } from './api-versions-response.ts';
-import { canDowngrade, DOWNGRADE_TARGET_VERSION, downgradeRequest, upgradeResponse, type Downgrade } from './downgrade.ts';
+import { canDowngrade, DOWNGRADE_TARGET_VERSION, downgradeRequest } from './downgrade.ts';
 import { canScanErrorCode, scanErrorCode } from './error-scan.ts';
-import { encodeResponseHeader, peekCorrelationId, responseHeaderVersion, SIZE_PREFIX_BYTES } from './headers.ts';
+import { peekCorrelationId, SIZE_PREFIX_BYTES } from './headers.ts';
+import { LegacyApiVersions } from './legacy-api-versions.ts';
 import { LegacyTable, localApiVersions } from './legacy-table.ts';
+import { PendingRequests } from './pending-requests.ts';
 import { readProduceAcks } from './produce-acks.ts';
-import { Reader } from './reader.ts';
-import { inspectResponse, INSPECTED_APIS } from './response-rewrite.ts';
-import { Writer } from './writer.ts';
+import { deliverResponse } from './response-delivery.ts';
+import { INSPECTED_APIS } from './response-rewrite.ts';
 
 /**
  * The Kafka-aware session: one per client connection, socket-free. The bridge
@@ -34,13 +34,18 @@ import { Writer } from './writer.ts';
  *   responses to `advertised`, re-encoding only when something changes;
  * - clamps every ApiVersions answer to the versions we parse (not in passthrough);
  * - answers ApiVersions itself for 0.8-era brokers that ignore it (auto: after
- *   a timeout, or at once when the tunnel already knows; legacy: always);
+ *   a timeout, or at once when the tunnel already knows; legacy: always;
+ *   legacy-api-versions.ts);
  * - on a legacy broker, translates Metadata, Produce and Fetch above v0 down to
  *   v0 and the answers back up (downgrade.ts), for clients that send versions
  *   our ApiVersions answer never listed; closes the connection on any other
  *   request the broker would silently ignore, with a reason, instead of
  *   letting the client hang;
- * - keeps responses in request order: a local answer waits for earlier ones.
+ * - keeps responses in request order: a local answer waits for earlier ones
+ *   (pending-requests.ts).
+ *
+ * A response on its way to the client (translated back up, addresses rewritten,
+ * error code read) is response-delivery.ts.
  *
  * Frames it does not rewrite cost an 8-byte peek and a Map insert/delete (plus a
  * few bytes read for error codes on classic Produce/Fetch/ListOffsets). A frame it
@@ -48,10 +53,9 @@ import { Writer } from './writer.ts';
  * a connection that plain forwarding would have kept, and never throws.
  *
  * Compatibility modes:
- * - auto: forward ApiVersions; no answer within `apiVersionsTimeoutMs` means a
- *   legacy broker: answer from the legacy table, mark the tunnel legacy, drop
- *   the broker's late answer. Also concluded at once when the broker answers a
- *   later request first (Kafka answers in order, so it skipped ApiVersions).
+ * - auto: forward ApiVersions; no answer within `apiVersionsTimeoutMs`, or an
+ *   answer to a later request first, means a legacy broker: answer for it and
+ *   drop its late answer (legacy-api-versions.ts).
  * - legacy: always answer ApiVersions from the table.
  * - passthrough: never touch ApiVersions (no local answers, no clamping).
  * Address rewriting is independent of the mode: it follows `advertised`.
@@ -71,6 +75,9 @@ export interface SessionEvent {
   message: string;
   code?: string;
 }
+
+/** Reports a kind of trouble once per connection: a noisy peer must not flood the log. */
+export type ReportOnce = (key: string, level: EventLevel, kind: EventKind, message: string) => void;
 
 export interface KafkaSessionOptions {
   compatibility: CompatibilityMode;
@@ -97,47 +104,35 @@ export interface KafkaSessionOptions {
 }
 
 export const DEFAULT_API_VERSIONS_TIMEOUT_MS = 2000;
-/** Correlation ids answered locally whose late broker answers we still drop. */
-const LATE_DROP_LIMIT = 16;
-
-interface Pending {
-  /** Position in request order among tracked requests. */
-  seq: number;
-  apiKey: number;
-  apiVersion: number;
-  sentAt: number;
-  /** A local answer, held until every earlier request is answered. */
-  answer: Buffer | null;
-  /** Auto mode's ApiVersions fallback. */
-  timer: NodeJS.Timeout | null;
-  /** Sent to the broker translated to v0; its answer goes back up to `apiVersion`. */
-  downgrade: Downgrade | null;
-}
 
 export class KafkaSession {
   readonly #options: KafkaSessionOptions;
   readonly #table: LegacyTable;
-  readonly #localEntries: ApiVersionEntry[];
-  readonly #timeoutMs: number;
-  readonly #now: () => number;
-  /** Requests awaiting an answer, in request order (Map keeps insertion order). */
-  readonly #pending = new Map<number, Pending>();
-  readonly #dropLate = new Set<number>();
+  /** Requests awaiting an answer, in request order. */
+  readonly #pending: PendingRequests;
+  readonly #apiVersions: LegacyApiVersions;
   readonly #said = new Set<string>();
-  #nextSeq = 0;
-  /** The seq of the oldest request in flight, when requests leave in order (they do, from Kafka). */
-  #frontSeq = 0;
-  /** Local answers waiting for their turn. */
-  #queued = 0;
   #closed = false;
 
   constructor(options: KafkaSessionOptions) {
     this.#options = options;
     const table = options.legacyApiVersions ?? undefined;
     this.#table = new LegacyTable(table);
-    this.#localEntries = localApiVersions(table);
-    this.#timeoutMs = options.apiVersionsTimeoutMs ?? DEFAULT_API_VERSIONS_TIMEOUT_MS;
-    this.#now = options.now ?? (() => performance.now());
+    this.#pending = new PendingRequests({
+      stats: options.stats,
+      now: options.now ?? (() => performance.now()),
+      sendToClient: (frame) => options.sendToClient(frame),
+    });
+    this.#apiVersions = new LegacyApiVersions({
+      compatibility: options.compatibility,
+      legacy: options.legacy,
+      entries: localApiVersions(table),
+      timeoutMs: options.apiVersionsTimeoutMs ?? DEFAULT_API_VERSIONS_TIMEOUT_MS,
+      pending: this.#pending,
+      closed: () => this.#closed,
+      onEvent: (event) => options.onEvent(event),
+      once: this.#once,
+    });
   }
 
   get inFlight(): number {
@@ -156,16 +151,13 @@ export class KafkaSession {
     if (mode !== 'passthrough') {
       const legacy = mode === 'legacy' || this.#options.legacy.known();
       if (apiKey === ApiKey.ApiVersions) {
-        const pending = this.#track(apiKey, apiVersion, correlationId, frame.length, true);
+        const pending = this.#pending.track(apiKey, apiVersion, correlationId, frame.length);
         if (legacy) {
-          this.#queue(pending, correlationId);
-          this.#flush();
+          this.#apiVersions.answer(pending, correlationId);
+          this.#pending.flush();
           return 'consumed';
         }
-        if (mode === 'auto') {
-          pending.timer = setTimeout(() => this.#fallBack(correlationId, 'timeout'), this.#timeoutMs);
-          pending.timer.unref?.();
-        }
+        if (mode === 'auto') this.#apiVersions.awaitBroker(pending, correlationId);
         return 'forward';
       }
       if (legacy && !this.#table.supports(apiKey, apiVersion)) {
@@ -203,23 +195,21 @@ export class KafkaSession {
   brokerHead(head: Buffer, length: number): 'stream' | 'whole' {
     if (this.#closed) return 'stream';
     const correlationId = peekCorrelationId(head);
-    if (correlationId === null || this.#dropLate.has(correlationId)) return 'whole';
+    if (correlationId === null || this.#apiVersions.isLate(correlationId)) return 'whole';
     const entry = this.#pending.get(correlationId);
     // Anything but an in-order answer that needs no rewriting takes the whole-frame path.
-    if (!entry || entry.downgrade || entry.seq !== this.#frontSeq || this.#queued > 0 || INSPECTED_APIS.has(entry.apiKey)) return 'whole';
+    if (!entry || entry.downgrade || !this.#pending.isFront(entry) || this.#pending.queued > 0 || INSPECTED_APIS.has(entry.apiKey)) return 'whole';
     const errorCode = scanErrorCode(entry.apiKey, entry.apiVersion, head, SIZE_PREFIX_BYTES + 4, { partial: true });
     if (errorCode === null && canScanErrorCode(entry.apiKey, entry.apiVersion)) return 'whole';
-    this.#pending.delete(correlationId);
-    this.#frontSeq = entry.seq + 1;
-    if (entry.timer) clearTimeout(entry.timer);
-    this.#recordResponse(entry, length, errorCode);
+    this.#pending.take(correlationId, entry);
+    this.#pending.recordResponse(entry, length, errorCode);
     return 'stream';
   }
 
   /** Accounts for a request that goes to the broker as the client sent it. */
   #forwarded(apiKey: number, apiVersion: number, correlationId: number, bytes: number, produceAcks: number | null): void {
     const expectsResponse = apiKey !== ApiKey.Produce || produceAcks !== 0;
-    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, bytes, true);
+    if (expectsResponse) this.#pending.track(apiKey, apiVersion, correlationId, bytes);
     else for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse });
   }
 
@@ -230,10 +220,7 @@ export class KafkaSession {
       this.#once('short', 'warn', 'parse-warning', `Broker sent a ${frame.length}-byte frame, too short for a response; passed through unchanged`);
       return frame;
     }
-    if (this.#dropLate.delete(correlationId)) {
-      this.#lateApiVersions(frame);
-      return null;
-    }
+    if (this.#apiVersions.takeLate(correlationId, frame)) return null;
     const entry = this.#pending.get(correlationId);
     if (!entry) {
       for (const s of this.#options.stats) s.unmatched();
@@ -245,45 +232,21 @@ export class KafkaSession {
       );
       return this.#answerOldest(frame);
     }
-    if (entry.seq !== this.#frontSeq) this.#settleSkipped(correlationId);
-    this.#pending.delete(correlationId);
-    this.#frontSeq = entry.seq + 1;
-    if (entry.timer) clearTimeout(entry.timer);
-    const out = this.#deliverable(entry, frame);
-    if (this.#queued === 0) return out;
+    if (!this.#pending.isFront(entry)) this.#settleSkipped(correlationId);
+    this.#pending.take(correlationId, entry);
+    const delivery = deliverResponse(entry, frame, this.#options, this.#once);
+    this.#pending.recordResponse(entry, delivery.bytes, delivery.errorCode);
+    if (this.#pending.queued === 0) return delivery.frame;
     // A local answer queued right behind this response must follow it, not precede it.
-    this.#options.sendToClient(out);
-    this.#flush();
+    this.#options.sendToClient(delivery.frame);
+    this.#pending.flush();
     return null;
   }
 
   dispose(): void {
     this.#closed = true;
-    for (const p of this.#pending.values()) if (p.timer) clearTimeout(p.timer);
-    for (const s of this.#options.stats) s.abandon(this.#pending.size);
     this.#pending.clear();
-    this.#queued = 0;
-    this.#dropLate.clear();
-  }
-
-  #track(apiKey: number, apiVersion: number, correlationId: number, bytes: number, expectsResponse: boolean): Pending {
-    const previous = this.#pending.get(correlationId);
-    if (previous) {
-      // A client reusing an id in flight; the older request can no longer be paired.
-      if (previous.timer) clearTimeout(previous.timer);
-      if (previous.answer) this.#queued--;
-      this.#pending.delete(correlationId);
-      for (const s of this.#options.stats) s.abandon(1);
-    }
-    const pending: Pending = { seq: this.#nextSeq++, apiKey, apiVersion, sentAt: this.#now(), answer: null, timer: null, downgrade: null };
-    this.#pending.set(correlationId, pending);
-    for (const s of this.#options.stats) s.request(apiKey, bytes, { expectsResponse });
-    return pending;
-  }
-
-  #queue(pending: Pending, correlationId: number): void {
-    pending.answer = this.#localAnswer(pending.apiVersion, correlationId);
-    this.#queued++;
+    this.#apiVersions.clear();
   }
 
   /** A request a legacy broker would ignore (or one we could not translate for it): the client would hang, so close. */
@@ -323,49 +286,25 @@ export class KafkaSession {
       );
     }
     const expectsResponse = apiKey !== ApiKey.Produce || readProduceAcks(frame) !== 0;
-    if (expectsResponse) this.#track(apiKey, apiVersion, correlationId, frame.length, true).downgrade = translated.downgrade;
+    if (expectsResponse) this.#pending.track(apiKey, apiVersion, correlationId, frame.length).downgrade = translated.downgrade;
     else for (const s of this.#options.stats) s.request(apiKey, frame.length, { expectsResponse });
     send(translated.frame);
   }
 
-  /** Auto mode concludes the broker is 0.8-era and answers ApiVersions itself. */
-  #fallBack(correlationId: number, why: 'timeout' | 'skipped'): void {
-    const entry = this.#pending.get(correlationId);
-    if (!entry || entry.answer || this.#closed) return;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
-    this.#queue(entry, correlationId);
-    this.#dropLate.add(correlationId);
-    if (this.#dropLate.size > LATE_DROP_LIMIT) this.#dropLate.delete(this.#dropLate.values().next().value as number);
-    this.#options.legacy.mark();
-    const cause =
-      why === 'timeout'
-        ? `Broker did not answer ApiVersions within ${this.#timeoutMs} ms`
-        : 'Broker answered a later request but not ApiVersions';
-    const apis = this.#localEntries.map((e) => `${apiName(e.apiKey)} v${e.minVersion}–v${e.maxVersion}`).join(', ');
-    this.#options.onEvent({
-      level: 'info',
-      kind: 'legacy-fallback',
-      message: `${cause}: treating it as a 0.8-era broker and answering ApiVersions for it (${apis})`,
-    });
-    if (why === 'timeout') this.#flush();
-  }
-
   /**
-   * The broker did answer ApiVersions, after we had answered for it. This
-   * connection keeps our answer (the client already acted on it), but a real
-   * answer means the broker is not 0.8-era: later connections should not be
-   * held to the legacy table.
+   * Kafka answers in order, so a response we cannot match still answers the
+   * oldest request: stop waiting for that one. Traffic we cannot pair (not Kafka,
+   * or out of step) then never leaves phantom requests "in flight".
    */
-  #lateApiVersions(frame: Buffer): void {
-    const answered = frame.length >= SIZE_PREFIX_BYTES + 6 && frame.readInt16BE(SIZE_PREFIX_BYTES + 4) === ErrorCode.None;
-    if (answered && this.#options.compatibility === 'auto') this.#options.legacy.clear?.();
-    this.#once(
-      'late',
-      'warn',
-      'legacy-fallback',
-      `Broker answered ApiVersions after the ${this.#timeoutMs} ms the tunnel waited; this connection keeps the tunnel's answer${answered ? ', later connections will use the broker\'s' : ''}`,
-    );
+  #answerOldest(frame: Buffer): Buffer | null {
+    const oldest = this.#pending.oldest();
+    if (!oldest) return frame;
+    const [id, p] = oldest;
+    this.#pending.abandon(id, p);
+    if (this.#pending.queued === 0) return frame;
+    this.#options.sendToClient(frame);
+    this.#pending.flush();
+    return null;
   }
 
   /**
@@ -373,37 +312,15 @@ export class KafkaSession {
    * just answered were skipped by the broker. An ApiVersions among them gets our
    * answer (the broker is 0.8-era); anything else will never be answered.
    */
-  /**
-   * Kafka answers in order, so a response we cannot match still answers the
-   * oldest request: stop waiting for that one. Traffic we cannot pair (not Kafka,
-   * or out of step) then never leaves phantom requests "in flight".
-   */
-  #answerOldest(frame: Buffer): Buffer | null {
-    const oldest = this.#pending.entries().next();
-    if (oldest.done) return frame;
-    const [id, p] = oldest.value;
-    if (p.timer) clearTimeout(p.timer);
-    this.#pending.delete(id);
-    this.#frontSeq = p.seq + 1;
-    for (const s of this.#options.stats) s.abandon(1);
-    if (this.#queued === 0) return frame;
-    this.#options.sendToClient(frame);
-    this.#flush();
-    return null;
-  }
-
   #settleSkipped(correlationId: number): void {
     for (const [id, p] of this.#pending) {
       if (id === correlationId) return;
-      if (!p.answer && p.apiKey === ApiKey.ApiVersions && this.#options.compatibility === 'auto') this.#fallBack(id, 'skipped');
-      this.#pending.delete(id);
-      this.#frontSeq = p.seq + 1;
-      if (p.timer) clearTimeout(p.timer);
+      if (!p.answer && p.apiKey === ApiKey.ApiVersions && this.#options.compatibility === 'auto') this.#apiVersions.fallBack(id, 'skipped');
       if (p.answer) {
-        this.#sendLocal(p);
+        this.#pending.sendLocal(id, p);
         continue;
       }
-      for (const s of this.#options.stats) s.abandon(1);
+      this.#pending.abandon(id, p);
       this.#once(
         `skipped:${p.apiKey}`,
         'warn',
@@ -413,109 +330,10 @@ export class KafkaSession {
     }
   }
 
-  /** Sends queued local answers that no earlier request holds back. */
-  #flush(): void {
-    for (const [id, p] of this.#pending) {
-      if (!p.answer) return;
-      this.#pending.delete(id);
-      this.#frontSeq = p.seq + 1;
-      this.#sendLocal(p);
-    }
-  }
-
-  #sendLocal(p: Pending): void {
-    const answer = p.answer as Buffer;
-    this.#queued--;
-    // Our answers carry an error only when refusing an ApiVersions version (35).
-    const error = answer.readInt16BE(SIZE_PREFIX_BYTES + 4) !== ErrorCode.None;
-    for (const s of this.#options.stats) {
-      s.response(p.apiKey, { bytes: answer.length, latencyMs: this.#now() - p.sentAt, error, local: true });
-    }
-    this.#options.sendToClient(answer);
-  }
-
-  /** ApiVersions answered from the table, in the version asked, or refused in v0 form. */
-  #localAnswer(apiVersion: number, correlationId: number): Buffer {
-    const w = new Writer(128);
-    encodeResponseHeader({ correlationId }, w, 0);
-    if (apiVersion >= 0 && apiVersion <= API_VERSIONS_RESPONSE_MAX_VERSION) {
-      encodeApiVersionsResponse(apiVersion, { errorCode: ErrorCode.None, apiKeys: this.#localEntries }, w);
-    } else {
-      // Clients read a refusal in the v0 layout and retry with a version we list.
-      encodeApiVersionsResponse(0, { errorCode: ErrorCode.UnsupportedVersion, apiKeys: this.#localEntries }, w);
-    }
-    return w.toFrame();
-  }
-
-  /** A translated request's answer, back in the client's version; unchanged (v0) when it cannot be read. */
-  #upgrade(entry: Pending, downgrade: Downgrade, frame: Buffer): { frame: Buffer; version: number } {
-    try {
-      return { frame: upgradeResponse(frame, downgrade), version: entry.apiVersion };
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.#once(
-        `upgrade:${entry.apiKey}:${entry.apiVersion}`,
-        'warn',
-        'parse-warning',
-        `Could not translate a ${apiName(entry.apiKey)} v${DOWNGRADE_TARGET_VERSION} response back to v${entry.apiVersion} (${detail}); passed through unchanged`,
-      );
-      return { frame, version: DOWNGRADE_TARGET_VERSION };
-    }
-  }
-
-  /** Stats for a broker response, and the frame the client gets (maybe translated, maybe rewritten). */
-  #deliverable(entry: Pending, received: Buffer): Buffer {
-    const { frame, version: apiVersion } = entry.downgrade ? this.#upgrade(entry, entry.downgrade, received) : { frame: received, version: entry.apiVersion };
-    let out = frame;
-    let errorCode: number | null = null;
-    const headerVersion = responseHeaderVersion(entry.apiKey, apiVersion);
-    if (INSPECTED_APIS.has(entry.apiKey) && headerVersion !== undefined) {
-      try {
-        let bodyOffset = SIZE_PREFIX_BYTES + 4;
-        if (headerVersion === 1) {
-          const r = new Reader(frame, bodyOffset);
-          r.readTaggedFields();
-          bodyOffset = r.offset;
-        }
-        const inspection = inspectResponse(entry.apiKey, apiVersion, frame, bodyOffset, {
-          advertised: this.#options.advertised,
-          clamp: this.#options.compatibility !== 'passthrough',
-        });
-        out = inspection.frame;
-        errorCode = inspection.errorCode;
-        if (inspection.replaced && this.#options.advertised) {
-          const to = this.#options.advertised;
-          this.#once('rewrite', 'info', 'rewrite', `Broker address ${inspection.replaced} is rewritten to ${to.host}:${to.port} so clients come back through the tunnel`);
-        }
-        if (inspection.clamped) {
-          this.#once('clamp', 'info', 'rewrite', 'Broker advertises API versions the tunnel cannot rewrite; the ApiVersions answer was lowered to Metadata v12, FindCoordinator v6, DescribeCluster v1 at most');
-        }
-      } catch (err) {
-        out = frame;
-        const detail = err instanceof Error ? err.message : String(err);
-        this.#once(
-          `parse:${entry.apiKey}:${apiVersion}`,
-          'warn',
-          'parse-warning',
-          `Could not read a ${apiName(entry.apiKey)} v${apiVersion} response (${detail}); passed through unchanged`,
-        );
-      }
-    } else {
-      errorCode = scanErrorCode(entry.apiKey, apiVersion, frame, SIZE_PREFIX_BYTES + 4);
-    }
-    this.#recordResponse(entry, frame.length, errorCode);
-    return out;
-  }
-
-  #recordResponse(entry: Pending, bytes: number, errorCode: number | null): void {
-    const record = { bytes, latencyMs: this.#now() - entry.sentAt, error: errorCode !== null && errorCode !== 0, local: false };
-    for (const s of this.#options.stats) s.response(entry.apiKey, record);
-  }
-
   /** One event per kind of trouble per connection: a noisy peer must not flood the log. */
-  #once(key: string, level: EventLevel, kind: EventKind, message: string): void {
+  #once: ReportOnce = (key, level, kind, message) => {
     if (this.#said.has(key)) return;
     this.#said.add(key);
     this.#options.onEvent({ level, kind, message });
-  }
+  };
 }
