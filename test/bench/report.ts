@@ -176,7 +176,7 @@ export function formatTable(records: readonly ScenarioRecord[]): string {
   if (records.some((r) => r.relayRatio !== undefined)) {
     parts.push(
       'relay: a bare TCP relay in its own Node process (no framing, no WebSocket), measured in the same rounds; ' +
-        'it is the most any user-space hop gets on this machine. relay/base = relay ÷ direct; t/relay = tunnel ÷ relay, the share of that ceiling the tunnel gets.',
+        'what a plain Node user-space hop gets on this machine. relay/base = relay ÷ direct; t/relay = tunnel ÷ relay (1.0: the tunnel costs no more than a bare relay).',
     );
   }
   const cores = records.find((r) => r.machine)?.machine?.cores;
