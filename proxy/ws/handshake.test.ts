@@ -49,6 +49,10 @@ async function dialError(url: string): Promise<DialError> {
 }
 
 describe('opening handshake', () => {
+  it("computes Sec-WebSocket-Accept as RFC 6455's own example does", () => {
+    expect(acceptFor('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+
   it('asks for version 13 with a fresh key, the path, the query and the profile headers', async () => {
     let seen: IncomingMessage | null = null;
     const url = await serve((req, socket) => {

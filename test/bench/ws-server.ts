@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { encodeHeader, FrameParseError, FrameParser, Opcode, type FrameHeader, type FrameSink } from '../../proxy/ws/frame-parser.ts';
 import { maskInto } from '../../proxy/ws/mask.ts';
+import { acceptFor } from '../../proxy/ws/handshake.ts';
 import { HEAD_BYTES } from './frames.ts';
 
 /**
@@ -16,13 +16,8 @@ import { HEAD_BYTES } from './frames.ts';
  */
 
 /** The GUID §1.3 appends to the client's key to prove the server speaks WebSocket. */
-const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** A key is 16 random bytes in base64 (§4.1), so 22 characters and "==". */
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
-
-export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
-}
 
 /**
  * Answers an HTTP upgrade request on `socket`: 101 when it is a WebSocket
