@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeHeader, Opcode } from './frame-parser.ts';
 import { closeAll, connect, startServer } from '../../test/support/link-peer.ts';
 
 afterEach(closeAll);
@@ -14,6 +15,18 @@ describe('BrokerLink: closing', () => {
     expect(link.open).toBe(false);
     // ws got our close frame (echoing the code), not a dropped socket (1006).
     expect(await peer.log.first('close')).toMatchObject({ code: 4001 });
+  });
+
+  it('ignores whatever follows the broker close frame in the same packet', async () => {
+    const server = await startServer();
+    const { peer, events } = await connect(server);
+    const frame = (opcode: number, payload: Buffer) => Buffer.concat([encodeHeader({ opcode, length: payload.length, mask: null }), payload]);
+    const close = Buffer.alloc(2);
+    close.writeUInt16BE(1000, 0);
+    // After the close: a message, a pong, and a continuation that would be a protocol error.
+    peer.socket.write(Buffer.concat([frame(Opcode.Close, close), frame(Opcode.Binary, Buffer.from('after close')), frame(Opcode.Pong, Buffer.alloc(0)), frame(Opcode.Continuation, Buffer.alloc(0))]));
+    expect(await events.first('close')).toEqual({ type: 'close', code: 1000, reason: '' });
+    expect(events.types()).toEqual(['close']);
   });
 
   it('reports 1005 for a close frame without a code and answers it with 1000', async () => {

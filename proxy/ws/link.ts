@@ -225,12 +225,16 @@ export class BrokerLink {
       this.#parser.push(chunk, this.#sink);
     } catch (err) {
       if (!(err instanceof FrameParseError)) throw err;
+      // Junk after the broker's close frame changes nothing: the closing handshake is under way.
+      if (this.#closeReceived) return;
       this.#protocolError(err.code === 'WS_FRAME_TOO_LARGE' ? 'BROKER_FRAME_TOO_LARGE' : 'BROKER_PROTOCOL_ERROR', err.message, err.closeCode);
     }
   };
 
+  /** Once the broker's close frame is read, what follows it in the same chunk is ignored (RFC 6455 §5.5.1). */
   #sink = {
     header: (header: FrameHeader): void => {
+      if (this.#closeReceived) return;
       this.#frame = header;
       if (header.opcode >= Opcode.Close) {
         this.#controlPayload = [];
@@ -239,10 +243,12 @@ export class BrokerLink {
       this.#dataHeader(header);
     },
     payload: (bytes: Buffer): void => {
+      if (this.#closeReceived) return;
       if (this.#frame && this.#frame.opcode >= Opcode.Close) this.#controlPayload.push(bytes);
       else this.#dataPayload(bytes);
     },
     end: (): void => {
+      if (this.#closeReceived) return;
       const frame = this.#frame;
       this.#frame = null;
       if (frame && frame.opcode >= Opcode.Close) this.#controlFrame(frame.opcode, Buffer.concat(this.#controlPayload));
@@ -272,7 +278,7 @@ export class BrokerLink {
       return;
     }
     if (incoming.kind === 'ignore') return;
-    if (header.fin && header.length >= this.#options.streamFromBytes) {
+    if (header.fin && header.length > 0 && header.length >= this.#options.streamFromBytes) {
       this.#incoming = { kind: 'head', length: header.length, parts: [], bytes: 0 };
       return;
     }
