@@ -147,30 +147,7 @@ export class KafkaSession {
     const apiKey = frame.readInt16BE(SIZE_PREFIX_BYTES);
     const apiVersion = frame.readInt16BE(SIZE_PREFIX_BYTES + 2);
     const correlationId = frame.readInt32BE(SIZE_PREFIX_BYTES + 4);
-    const mode = this.#options.compatibility;
-    if (mode !== 'passthrough') {
-      const legacy = mode === 'legacy' || this.#options.legacy.known();
-      if (apiKey === ApiKey.ApiVersions) {
-        const pending = this.#pending.track(apiKey, apiVersion, correlationId, frame.length);
-        if (legacy) {
-          this.#apiVersions.answer(pending, correlationId);
-          this.#pending.flush();
-          return 'consumed';
-        }
-        if (mode === 'auto') this.#apiVersions.awaitBroker(pending, correlationId);
-        return 'forward';
-      }
-      if (legacy && !this.#table.supports(apiKey, apiVersion)) {
-        const send = this.#options.sendToBroker;
-        if (send && canDowngrade(apiKey, apiVersion) && this.#table.supports(apiKey, DOWNGRADE_TARGET_VERSION)) {
-          this.#downgrade(frame, apiKey, apiVersion, correlationId, send);
-        } else {
-          const message = `${apiName(apiKey)} v${apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
-          this.#refuse(apiKey, frame.length, 'KAFKA_UNSUPPORTED_REQUEST', message);
-        }
-        return 'consumed';
-      }
-    }
+    if (this.#handlesItself(apiKey, apiVersion)) return this.#handle(frame, apiKey, apiVersion, correlationId);
     this.#forwarded(apiKey, apiVersion, correlationId, frame.length, apiKey === ApiKey.Produce ? readProduceAcks(frame) : null);
     return 'forward';
   }
@@ -179,12 +156,7 @@ export class KafkaSession {
     if (this.#closed || head.length < SIZE_PREFIX_BYTES + 8) return 'whole';
     const apiKey = head.readInt16BE(SIZE_PREFIX_BYTES);
     const apiVersion = head.readInt16BE(SIZE_PREFIX_BYTES + 2);
-    const mode = this.#options.compatibility;
-    if (mode !== 'passthrough') {
-      if (apiKey === ApiKey.ApiVersions) return 'whole';
-      const legacy = mode === 'legacy' || this.#options.legacy.known();
-      if (legacy && !this.#table.supports(apiKey, apiVersion)) return 'whole';
-    }
+    if (this.#handlesItself(apiKey, apiVersion)) return 'whole';
     const acks = apiKey === ApiKey.Produce ? readProduceAcks(head) : null;
     // acks lies past the head only behind a very long client or transactional id.
     if (apiKey === ApiKey.Produce && acks === null) return 'whole';
@@ -204,6 +176,40 @@ export class KafkaSession {
     this.#pending.take(correlationId, entry);
     this.#pending.recordResponse(entry, length, errorCode);
     return 'stream';
+  }
+
+  /** ApiVersions (unless passthrough), and on a legacy broker any request it lacks: the session's own business. */
+  #handlesItself(apiKey: number, apiVersion: number): boolean {
+    const mode = this.#options.compatibility;
+    if (mode === 'passthrough') return false;
+    if (apiKey === ApiKey.ApiVersions) return true;
+    return this.#legacy() && !this.#table.supports(apiKey, apiVersion);
+  }
+
+  #legacy(): boolean {
+    return this.#options.compatibility === 'legacy' || this.#options.legacy.known();
+  }
+
+  /** Answers ApiVersions (or lets the broker try, in auto), translates what a legacy broker lacks, or refuses it. */
+  #handle(frame: Buffer, apiKey: number, apiVersion: number, correlationId: number): 'forward' | 'consumed' {
+    if (apiKey === ApiKey.ApiVersions) {
+      const pending = this.#pending.track(apiKey, apiVersion, correlationId, frame.length);
+      if (this.#legacy()) {
+        this.#apiVersions.answer(pending, correlationId);
+        this.#pending.flush();
+        return 'consumed';
+      }
+      if (this.#options.compatibility === 'auto') this.#apiVersions.awaitBroker(pending, correlationId);
+      return 'forward';
+    }
+    const send = this.#options.sendToBroker;
+    if (send && canDowngrade(apiKey, apiVersion) && this.#table.supports(apiKey, DOWNGRADE_TARGET_VERSION)) {
+      this.#downgrade(frame, apiKey, apiVersion, correlationId, send);
+    } else {
+      const message = `${apiName(apiKey)} v${apiVersion} is not supported by this broker (0.8-era); closing so the client does not hang`;
+      this.#refuse(apiKey, frame.length, 'KAFKA_UNSUPPORTED_REQUEST', message);
+    }
+    return 'consumed';
   }
 
   /** Accounts for a request that goes to the broker as the client sent it. */
