@@ -182,8 +182,7 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
     part: (bytes, last) => {
       this.#link?.part(bytes, this.#ownsClientBuffers);
       if (!last) return;
-      this.toBroker.add(this.#streamingToBroker);
-      this.#options.traffic.toBroker.add(this.#streamingToBroker);
+      this.#countToBroker(this.#streamingToBroker);
     },
   };
 
@@ -205,9 +204,14 @@ export class Bridge extends EventEmitter<{ event: [BridgeEvent]; open: []; close
 
   #sendToBroker(frame: Buffer, owned = this.#ownsClientBuffers): void {
     if (this.#state !== 'open' || !this.#link) return;
-    this.toBroker.add(frame.length);
-    this.#options.traffic.toBroker.add(frame.length);
+    this.#countToBroker(frame.length);
     this.#link.send(frame, owned);
+  }
+
+  /** One whole frame to the broker, on the connection's counter and the tunnel's. */
+  #countToBroker(bytes: number): void {
+    this.toBroker.add(bytes);
+    this.#options.traffic.toBroker.add(bytes);
   }
 
   /** A broker that reads slower than the client writes pauses the client until the backlog drains. */

@@ -3,6 +3,7 @@ import type { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getProxyForUrl } from 'proxy-from-env';
 import { ShimError } from '../shared/errors.ts';
+import { STREAM_FROM_BYTES, STREAM_HEAD_BYTES } from './framing.ts';
 import { HandshakeError, openWebSocket } from './ws/handshake.ts';
 import { BrokerLink } from './ws/link.ts';
 
@@ -88,11 +89,6 @@ export function describeUrl(url: string): string {
   }
 }
 
-/** The frames after the handshake are ours (ws/link.ts): how large messages are streamed. */
-const LINK_STREAM_FROM_BYTES = 64 * 1024;
-/** Enough of a response for the Kafka session's peek (size, correlation id, an error code). */
-const LINK_HEAD_BYTES = 512;
-
 /** One attempt: resolves with an open link to the broker or rejects with a DialError. */
 export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: AbortSignal): Promise<BrokerLink> {
   const where = describeUrl(target.url);
@@ -104,7 +100,7 @@ export async function dialOnce(target: DialTarget, timeoutMs: number, signal?: A
     if (signal?.aborted) throw new DialError('BROKER_UNREACHABLE', `Connecting to ${where} was cancelled`, { retryable: false });
     throw classify(err as HandshakeError, where);
   }
-  const link = new BrokerLink(opened.socket, { maxMessageBytes: target.maxPayload, streamFromBytes: LINK_STREAM_FROM_BYTES, headBytes: LINK_HEAD_BYTES });
+  const link = new BrokerLink(opened.socket, { maxMessageBytes: target.maxPayload, streamFromBytes: STREAM_FROM_BYTES, headBytes: STREAM_HEAD_BYTES });
   // Frames that came with the 101 answer are read first.
   if (opened.head.length > 0) opened.socket.unshift(opened.head);
   return link;

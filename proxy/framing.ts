@@ -12,6 +12,10 @@ import { formatBytes } from '../shared/format.ts';
  */
 
 export const SIZE_PREFIX_BYTES = 4;
+/** Frames this large may be streamed rather than gathered, both ways (here and in ws/link.ts). */
+export const STREAM_FROM_BYTES = 64 * 1024;
+/** How much of a streamed frame is gathered first: enough for the Kafka session's peek (header, acks, an error code). */
+export const STREAM_HEAD_BYTES = 512;
 
 export type FrameErrorCode = 'FRAME_NEGATIVE_SIZE' | 'FRAME_TOO_LARGE';
 
@@ -29,9 +33,9 @@ export class FrameError extends Error {
 export interface FrameSplitterOptions {
   /** Largest frame body accepted (bytes after the size prefix). */
   maxFrameBytes: number;
-  /** Frames this large (prefix included) and not yet whole are offered to the FrameStream; default 64 KiB. */
+  /** Frames this large (prefix included) and not yet whole are offered to the FrameStream; default STREAM_FROM_BYTES. */
   streamFromBytes?: number;
-  /** Bytes of a frame gathered before it is offered; default 512. */
+  /** Bytes of a frame gathered before it is offered; default STREAM_HEAD_BYTES. */
   headBytes?: number;
 }
 
@@ -62,8 +66,8 @@ export class FrameSplitter {
 
   constructor(options: FrameSplitterOptions) {
     this.#maxFrameBytes = options.maxFrameBytes;
-    this.#streamFromBytes = options.streamFromBytes ?? 64 * 1024;
-    this.#headBytes = options.headBytes ?? 512;
+    this.#streamFromBytes = options.streamFromBytes ?? STREAM_FROM_BYTES;
+    this.#headBytes = options.headBytes ?? STREAM_HEAD_BYTES;
   }
 
   /** Bytes received of an incomplete frame (held, or already streamed on). */
